@@ -1,0 +1,17 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SemiSeg.Training.Models;
+
+/// <summary>A network trained by the runner: logits [N, C, H, W] for segmentation (at input size) or [N, C] for
+/// classification. Parameters split into the encoder (backbone, pretrainable, smaller learning rate) and the rest.</summary>
+public abstract class Network(string name) : nn.Module<Tensor, Tensor>(name)
+{
+    public abstract IEnumerable<Parameter> EncoderParameters();
+
+    public abstract IEnumerable<Parameter> DecoderParameters();
+
+    /// <summary>The encoder module, whose state dict a pretrained-weights file fills.</summary>
+    public abstract nn.Module EncoderModule { get; }
+}

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using SemiSeg.Training.Config;
+using SemiSeg.Training.Running;
+using Spectre.Console;
+
+namespace SemiSeg.Cli.Commands;
+
+/// <summary>semiseg train --config FILE [--out DIR] [--device cpu|cuda[:N]] [--seed N] [--resume]</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo>("--config", "-c") { Description = "Run config (YAML or JSON), e.g. sweeps/examples/tiny-fashionscenes-mt-phtps.yaml", Required = true };
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: runs/NAME-seedSEED)" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var seed = new Option<int?>("--seed") { Description = "Overrides the config's seed" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the output folder" };
+        var command = new Command("train", "Train one run and evaluate it") { config, output, device, seed, resume };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var runConfig = RunConfigLoader.Load(parse.GetValue(config)!.FullName);
+            if (parse.GetValue(seed) is int overrideSeed)
+            {
+                runConfig.Seed = overrideSeed;
+            }
+            string folder = parse.GetValue(output)?.FullName ?? Path.Combine("runs", $"{runConfig.Name}-seed{runConfig.Seed}");
+            var request = new RunRequest
+            {
+                Config = runConfig,
+                OutputDirectory = folder,
+                Device = parse.GetValue(device)!,
+                Resume = parse.GetValue(resume),
+            };
+            var result = RunWithProgress(request);
+            PrintResult(result, folder);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A live progress bar on a terminal; plain log lines when output is redirected.</summary>
+    public static RunResult RunWithProgress(RunRequest request)
+    {
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                var plain = new PlainObserver(Console.Out);
+                return Trainer.Run(request with { Observer = plain }, cancellation.Token);
+            }
+            RunResult? result = null;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask(Markup.Escape(request.Config.Name), maxValue: request.Config.Schedule.Steps);
+                    var observer = new ProgressObserver(task);
+                    result = Trainer.Run(request with { Observer = observer }, cancellation.Token);
+                });
+            return result!;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static void PrintResult(RunResult result, string folder)
+    {
+        string value = result.Value.ToString("F2", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{result.Name}: {result.Metric} = {value}% after {result.Steps} steps ({result.WallSeconds:F0} s, seed {result.Seed}, {result.LabeledExamples} labeled)");
+        foreach (var (name, classValue) in result.PerClass)
+        {
+            Console.WriteLine($"  {name,-14} {(classValue is double v ? v.ToString("F2", CultureInfo.InvariantCulture) : "n/a"),7}");
+        }
+        Console.WriteLine($"Outputs in {folder}: config.json, metrics.jsonl, checkpoints/, result.json");
+    }
+
+    private sealed class ProgressObserver(ProgressTask task) : IRunObserver
+    {
+        public void OnStep(StepProgress p)
+        {
+            task.Value = p.Step;
+            task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"step {p.Step}/{p.TotalSteps} loss {p.Losses.Total:F3} (sup {p.Losses.Supervised:F3}, cons {p.Losses.Consistency:F4}) {p.ImagesPerSecond:F1} img/s"));
+        }
+
+        public void OnEvaluation(Evaluation e) =>
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: {e.Metric} {e.Value:F2}%")));
+
+        public void OnMessage(string message) => AnsiConsole.MarkupLine(Markup.Escape(message));
+    }
+}
+
+/// <summary>Plain progress lines for pipes and log files.</summary>
+public sealed class PlainObserver(TextWriter writer) : IRunObserver
+{
+    public void OnStep(StepProgress p) => writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"step {p.Step}/{p.TotalSteps} loss {p.Losses.Total:F4} sup {p.Losses.Supervised:F4} cons {p.Losses.Consistency:F4} lr {p.LearningRate:G3} {p.ImagesPerSecond:F1} img/s eta {p.EstimatedRemaining:hh\\:mm\\:ss}"));
+
+    public void OnEvaluation(Evaluation e) => writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval step {e.Step}: {e.Metric} {e.Value:F2}%"));
+
+    public void OnCheckpoint(CheckpointWritten c) => writer.WriteLine($"checkpoint step {c.Step}: {c.Path}");
+
+    public void OnMessage(string message) => writer.WriteLine(message);
+}

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SemiSeg.Training.Config;
+
+/// <summary>
+/// Maps a YAML (or JSON: YAML is a superset) mapping node onto a settable-property object graph. We walk the node
+/// tree ourselves instead of using a deserializer so that every error names the line and the dotted field path, and
+/// unknown fields are errors with a suggestion.
+/// </summary>
+public static class YamlObjectMapper
+{
+    /// <summary>Parses text and fills a new <typeparamref name="T"/>; fields absent from the text keep their defaults.</summary>
+    public static T Read<T>(string text, string? file) where T : new()
+    {
+        var root = ParseRoot(text, file);
+        var target = new T();
+        Fill(target, root, "", file);
+        return target;
+    }
+
+    /// <summary>Parses text into its root mapping node, with a clear error for syntax errors or a non-mapping root.</summary>
+    public static YamlMappingNode ParseRoot(string text, string? file)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException(file, (int)e.Start.Line, "(syntax)", $"not valid YAML or JSON ({FirstLine(e.Message)})",
+                "check indentation, quoting and colons around that line");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ConfigException(file, 1, "(root)", "the file is empty or not a mapping of fields",
+                "write fields as 'name: value' lines (see sweeps/examples/)");
+        }
+        return root;
+    }
+
+    /// <summary>Fills <paramref name="target"/>'s properties from <paramref name="node"/>.</summary>
+    public static void Fill(object target, YamlMappingNode node, string path, string? file)
+    {
+        var properties = PropertiesByYamlName(target.GetType());
+        foreach (var (keyNode, valueNode) in node.Children)
+        {
+            string key = ((YamlScalarNode)keyNode).Value ?? "";
+            string field = path.Length == 0 ? key : $"{path}.{key}";
+            if (!properties.TryGetValue(key, out var property))
+            {
+                throw new ConfigException(file, Line(keyNode), field, "unknown field",
+                    SuggestField(key, properties.Keys, path));
+            }
+            object? value = Convert(valueNode, property.PropertyType, field, file, property.GetValue(target));
+            property.SetValue(target, value);
+        }
+    }
+
+    /// <summary>The snake_case name used in files for a C# property name (EncoderLr → encoder_lr).</summary>
+    public static string YamlName(string propertyName) => JsonNamingPolicy.SnakeCaseLower.ConvertName(propertyName);
+
+    internal static int Line(YamlNode node) => (int)node.Start.Line;
+
+    private static Dictionary<string, PropertyInfo> PropertiesByYamlName(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite)
+            .ToDictionary(p => YamlName(p.Name), StringComparer.Ordinal);
+
+    private static object? Convert(YamlNode node, Type type, string field, string? file, object? current)
+    {
+        var underlying = Nullable.GetUnderlyingType(type);
+        bool nullable = underlying is not null || !type.IsValueType;
+        type = underlying ?? type;
+
+        if (node is YamlScalarNode { Style: ScalarStyle.Plain } nullScalar && IsNull(nullScalar.Value))
+        {
+            if (nullable)
+            {
+                return null;
+            }
+            throw new ConfigException(file, Line(node), field, "must not be empty", $"give a {Describe(type)}");
+        }
+
+        if (type == typeof(string))
+        {
+            return ExpectScalar(node, field, file, "a text value").Value ?? "";
+        }
+        if (type == typeof(int) || type == typeof(double) || type == typeof(long))
+        {
+            string text = ExpectScalar(node, field, file, Describe(type)).Value ?? "";
+            bool ok = type == typeof(double)
+                ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                : long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
+            if (!ok)
+            {
+                throw new ConfigException(file, Line(node), field, $"'{text}' is not {Describe(type)}", $"write {Describe(type)}, e.g. {Example(type)}");
+            }
+            if (type == typeof(double))
+            {
+                return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            }
+            long whole = long.Parse(text, CultureInfo.InvariantCulture);
+            if (type == typeof(int) && whole is < int.MinValue or > int.MaxValue)
+            {
+                throw new ConfigException(file, Line(node), field, $"{text} is out of range", "use a smaller whole number");
+            }
+            return type == typeof(int) ? (object)(int)whole : whole;
+        }
+        if (type == typeof(bool))
+        {
+            string text = ExpectScalar(node, field, file, "true or false").Value ?? "";
+            return text switch
+            {
+                "true" or "True" or "TRUE" => true,
+                "false" or "False" or "FALSE" => false,
+                _ => throw new ConfigException(file, Line(node), field, $"'{text}' is not true or false", "write true or false"),
+            };
+        }
+        if (type.IsArray)
+        {
+            if (node is not YamlSequenceNode sequence)
+            {
+                throw new ConfigException(file, Line(node), field, "must be a list", $"write a list, e.g. [{Example(type.GetElementType()!)}, {Example(type.GetElementType()!)}]");
+            }
+            var elementType = type.GetElementType()!;
+            var array = Array.CreateInstance(elementType, sequence.Children.Count);
+            for (int i = 0; i < sequence.Children.Count; i++)
+            {
+                array.SetValue(Convert(sequence.Children[i], elementType, $"{field}[{i}]", file, null), i);
+            }
+            return array;
+        }
+        if (type.IsClass)
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                throw new ConfigException(file, Line(node), field, "must be a section of fields",
+                    $"indent its fields under '{field.Split('.')[^1]}:'");
+            }
+            object target = current ?? Activator.CreateInstance(type)!;
+            Fill(target, mapping, field, file);
+            return target;
+        }
+        throw new InvalidOperationException($"Config property type {type} is not supported by {nameof(YamlObjectMapper)}.");
+    }
+
+    private static YamlScalarNode ExpectScalar(YamlNode node, string field, string? file, string what) =>
+        node as YamlScalarNode ?? throw new ConfigException(file, Line(node), field, $"must be {what}, not a list or section", $"write {what}");
+
+    private static bool IsNull(string? value) => value is null or "" or "~" or "null" or "Null" or "NULL";
+
+    private static string Describe(Type type) =>
+        type == typeof(int) || type == typeof(long) ? "a whole number"
+        : type == typeof(double) ? "a number"
+        : type == typeof(bool) ? "true or false"
+        : type == typeof(string) ? "a text value"
+        : type.IsArray ? "a list"
+        : "a section of fields";
+
+    private static string Example(Type type) =>
+        type == typeof(int) || type == typeof(long) ? "8" : type == typeof(double) ? "0.5" : type == typeof(bool) ? "true" : "value";
+
+    private static string SuggestField(string key, IEnumerable<string> valid, string path)
+    {
+        var names = valid.Order(StringComparer.Ordinal).ToList();
+        string? closest = names.MinBy(n => Levenshtein(n, key));
+        string section = path.Length == 0 ? "the top level" : $"'{path}'";
+        string list = string.Join(", ", names);
+        return closest is not null && Levenshtein(closest, key) <= Math.Max(2, key.Length / 3)
+            ? $"did you mean '{closest}'? Fields allowed in {section}: {list}"
+            : $"remove it or use one of the fields allowed in {section}: {list}";
+    }
+
+    internal static int Levenshtein(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+}

@@ -1,0 +1,154 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SemiSeg.Training.Running;
+
+/// <summary>What a checkpoint says about itself (stored as JSON in its header).</summary>
+public sealed record CheckpointHeader(
+    [property: JsonPropertyName("format")] int Format,
+    [property: JsonPropertyName("step")] int Step,
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("config_sha256")] string ConfigSha256,
+    [property: JsonPropertyName("has_teacher")] bool HasTeacher,
+    [property: JsonPropertyName("rng")] string Rng,
+    [property: JsonPropertyName("created_utc")] DateTimeOffset CreatedUtc);
+
+/// <summary>A checkpoint that cannot be used: corrupt, truncated, or written by a different config.</summary>
+public sealed class CheckpointException(string message) : Exception(message);
+
+/// <summary>
+/// One file per checkpoint: magic, a JSON header, the student's, teacher's and optimizer's state, and a SHA-256 of
+/// everything before it. Randomness is counter-based (every step derives its generators from (seed, step)), so the
+/// step number is the complete RNG state. Files are written to a temporary name and renamed, so a crash never
+/// leaves a half-written checkpoint under the real name.
+/// </summary>
+public static class Checkpoint
+{
+    public const int FormatVersion = 1;
+    private static readonly byte[] Magic = "SEMISEG-CKPT\n"u8.ToArray();
+    private const int HashLength = 32;
+
+    public static string FileName(int step) => $"step-{step:D7}.ckpt";
+
+    public static void Write(string path, CheckpointHeader header, nn.Module student, nn.Module? teacher, OptimizerHelper optimizer)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            byte[] headerJson = JsonSerializer.SerializeToUtf8Bytes(header);
+            writer.Write(headerJson.Length);
+            writer.Write(headerJson);
+            WriteSection(writer, w => student.save(w));
+            WriteSection(writer, w => teacher?.save(w));
+            WriteSection(writer, optimizer.save_state_dict);
+        }
+        byte[] body = buffer.ToArray();
+        byte[] hash = SHA256.HashData(body);
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temporary = path + ".tmp";
+        using (var file = File.Create(temporary))
+        {
+            file.Write(body);
+            file.Write(hash);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Reads and verifies the header only (integrity is checked over the whole file).</summary>
+    public static CheckpointHeader ReadHeader(string path) => Open(path).Header;
+
+    /// <summary>Verifies integrity and that the checkpoint belongs to <paramref name="configSha256"/>, then loads state.</summary>
+    public static CheckpointHeader Load(string path, string configSha256, nn.Module student, nn.Module? teacher, OptimizerHelper optimizer)
+    {
+        var (header, reader) = Open(path);
+        using (reader)
+        {
+            if (header.ConfigSha256 != configSha256)
+            {
+                throw new CheckpointException(
+                    $"{path}: checkpoint was written by a different run config (config hash {Short(header.ConfigSha256)}, this run {Short(configSha256)}). " +
+                    "Fix: resume with the config.json saved next to it, or use a new --out folder for the changed config.");
+            }
+            if (header.HasTeacher != (teacher is not null))
+            {
+                throw new CheckpointException($"{path}: checkpoint {(header.HasTeacher ? "has" : "has no")} Mean Teacher state but this run {(teacher is null ? "has none" : "needs it")}. Fix: use a new --out folder.");
+            }
+            try
+            {
+                ReadSection(reader, r => student.load(r, strict: true));
+                ReadSection(reader, r => teacher?.load(r, strict: true));
+                ReadSection(reader, optimizer.load_state_dict);
+            }
+            catch (Exception e) when (e is not CheckpointException)
+            {
+                throw new CheckpointException($"{path}: checkpoint state does not fit this model or optimizer ({e.Message}). Fix: use a new --out folder for a changed model.");
+            }
+        }
+        return header;
+    }
+
+    private static (CheckpointHeader Header, BinaryReader Reader) Open(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (IOException e)
+        {
+            throw new CheckpointException($"{path}: cannot read checkpoint ({e.Message}).");
+        }
+        string fix = "Fix: delete this file to resume from the previous checkpoint, or start the run in a new --out folder.";
+        if (bytes.Length < Magic.Length + 4 + HashLength || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new CheckpointException($"{path}: not a SemiSeg checkpoint (wrong magic or too short). {fix}");
+        }
+        var body = bytes.AsSpan(0, bytes.Length - HashLength);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - HashLength)))
+        {
+            throw new CheckpointException($"{path}: checkpoint is corrupt (SHA-256 mismatch; truncated or modified). {fix}");
+        }
+        var reader = new BinaryReader(new MemoryStream(bytes, 0, body.Length, writable: false));
+        reader.ReadBytes(Magic.Length);
+        int headerLength = reader.ReadInt32();
+        var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadBytes(headerLength))
+            ?? throw new CheckpointException($"{path}: empty checkpoint header. {fix}");
+        if (header.Format != FormatVersion)
+        {
+            throw new CheckpointException($"{path}: checkpoint format {header.Format} is not supported (expected {FormatVersion}). {fix}");
+        }
+        return (header, reader);
+    }
+
+    private static void WriteSection(BinaryWriter writer, Action<BinaryWriter> write)
+    {
+        using var section = new MemoryStream();
+        using (var sectionWriter = new BinaryWriter(section, Encoding.UTF8, leaveOpen: true))
+        {
+            write(sectionWriter);
+        }
+        writer.Write(section.Length);
+        writer.Write(section.GetBuffer(), 0, (int)section.Length);
+    }
+
+    private static void ReadSection(BinaryReader reader, Action<BinaryReader> read)
+    {
+        long length = reader.ReadInt64();
+        if (length == 0)
+        {
+            return;
+        }
+        using var section = new BinaryReader(new MemoryStream(reader.ReadBytes(checked((int)length))));
+        read(section);
+    }
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
+}

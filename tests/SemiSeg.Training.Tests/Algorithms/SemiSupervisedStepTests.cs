@@ -1,0 +1,127 @@
+using SemiSeg.Training.Algorithms;
+using SemiSeg.Training.Config;
+using SemiSeg.Training.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SemiSeg.Training.Tests.Algorithms;
+
+/// <summary>Which branch of the consistency term receives gradients, per variant and teacher.</summary>
+public class SemiSupervisedStepTests
+{
+    private static (SemiSupervisedStep Step, FakePerturbation Perturbation, TinyNetwork Student, TinyNetwork? Teacher) Build(string teacher, string variant)
+    {
+        manual_seed(1);
+        var student = new TinyNetwork();
+        TinyNetwork? meanTeacher = null;
+        if (teacher == TeacherNames.MeanTeacher)
+        {
+            meanTeacher = new TinyNetwork();
+            MeanTeacher.CopyFrom(meanTeacher, student);
+        }
+        var perturbation = new FakePerturbation();
+        var config = new AlgorithmConfig { Teacher = teacher, Variant = variant, Perturbation = PerturbationNames.PhTps, Alpha = 1 };
+        var optimizer = optim.SGD(student.parameters(), 0.1);
+        return (new SemiSupervisedStep(config, true, 3, student, meanTeacher, perturbation, optimizer), perturbation, student, meanTeacher);
+    }
+
+    private static bool HasGradient(Tensor? t) => t is not null && t.grad is Tensor g && g.abs().sum().item<float>() > 0;
+
+    [Theory]
+    [InlineData(TeacherNames.Simple, VariantNames.OneWayPerturbStudent, true, false)]
+    [InlineData(TeacherNames.Simple, VariantNames.OneWayPerturbTeacher, false, true)]
+    [InlineData(TeacherNames.Simple, VariantNames.TwoWayPerturbOne, true, true)]
+    [InlineData(TeacherNames.MeanTeacher, VariantNames.OneWayPerturbStudent, true, false)]
+    [InlineData(TeacherNames.MeanTeacher, VariantNames.OneWayPerturbTeacher, false, true)]
+    public void GradientFlowsOnlyThroughTheLearningBranch(string teacher, string variant, bool perturbedBranchLearns, bool cleanBranchLearns)
+    {
+        using var scope = NewDisposeScope();
+        var (step, perturbation, student, meanTeacher) = Build(teacher, variant);
+        var x = rand(2, 3, 6, 6).requires_grad_();
+        using var generator = new Generator(5);
+
+        var loss = step.ConsistencyLoss(x, generator);
+        loss.backward();
+
+        Assert.True(loss.item<float>() > 0);
+        Assert.Equal(perturbedBranchLearns, HasGradient(perturbation.Samples.Single().PerturbedLeaf));
+        Assert.Equal(cleanBranchLearns, HasGradient(x));
+        Assert.True(student.parameters().Any(p => HasGradient(p)), "the student must always receive a gradient");
+        Assert.False(meanTeacher?.parameters().Any(p => p.grad is not null) ?? false, "the EMA teacher is never trained");
+    }
+
+    [Fact]
+    public void PerturbBothTrainsOnlyTheStudentsPerturbedView()
+    {
+        using var scope = NewDisposeScope();
+        var (step, perturbation, _, _) = Build(TeacherNames.Simple, VariantNames.OneWayPerturbBoth);
+        var x = rand(2, 3, 6, 6).requires_grad_();
+        using var generator = new Generator(5);
+
+        step.ConsistencyLoss(x, generator).backward();
+
+        Assert.Equal(2, perturbation.Samples.Count);
+        var studentSample = perturbation.Samples[0];
+        var teacherSample = perturbation.Samples[1];
+        Assert.True(HasGradient(studentSample.PerturbedLeaf));
+        Assert.False(HasGradient(teacherSample.PerturbedLeaf));
+        Assert.False(HasGradient(x));
+    }
+
+    [Fact]
+    public void PerturbedPassLeavesBatchNormStatisticsUnchangedByDefault()
+    {
+        using var scope = NewDisposeScope();
+        var (step, _, student, meanTeacher) = Build(TeacherNames.MeanTeacher, VariantNames.OneWayPerturbStudent);
+        var before = student.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
+        using var generator = new Generator(5);
+
+        step.ConsistencyLoss(rand(2, 3, 6, 6), generator);
+
+        foreach (var (name, buffer) in student.named_buffers())
+        {
+            Assert.True(Tensors.Same(buffer, before[name]), $"buffer {name} changed during the perturbed pass");
+        }
+        Assert.NotNull(meanTeacher);
+    }
+
+    [Fact]
+    public void PerturbedPassUpdatesBatchNormStatisticsWhenAsked()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        var student = new TinyNetwork();
+        var teacher = new TinyNetwork();
+        MeanTeacher.CopyFrom(teacher, student);
+        var config = new AlgorithmConfig { Teacher = TeacherNames.MeanTeacher, UpdateBnOnPerturbed = true, Alpha = 1 };
+        var step = new SemiSupervisedStep(config, true, 3, student, teacher, new FakePerturbation(), optim.SGD(student.parameters(), 0.1));
+        var before = student.named_buffers().First(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)).buffer.clone();
+        using var generator = new Generator(5);
+
+        step.ConsistencyLoss(rand(2, 3, 6, 6), generator);
+
+        Assert.False(Tensors.Same(student.named_buffers().First(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)).buffer, before));
+    }
+
+    [Fact]
+    public void SupervisedStepIgnoresTheUnlabeledBatchAndLearns()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var student = new TinyNetwork();
+        var config = new AlgorithmConfig { Teacher = TeacherNames.None };
+        var step = new SemiSupervisedStep(config, true, 3, student, null, null, optim.Adam(student.parameters(), 0.05));
+        var x = rand(4, 3, 8, 8);
+        var y = (x[.., 0] * 2.99).to(ScalarType.Int64); // the label is a function of the red channel
+
+        var first = step.Run(x, y, rand(4, 3, 8, 8), new Generator(1));
+        StepLosses last = first;
+        for (int i = 0; i < 60; i++)
+        {
+            last = step.Run(x, y, null, new Generator(1));
+        }
+
+        Assert.Equal(0, first.Consistency);
+        Assert.True(last.Supervised < first.Supervised * 0.7, $"loss went {first.Supervised} -> {last.Supervised}");
+    }
+}

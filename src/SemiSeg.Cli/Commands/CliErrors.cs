@@ -1,5 +1,6 @@
 using SemiSeg.Training.Config;
 using SemiSeg.Training.Data;
+using SemiSeg.Training.Models;
 using SemiSeg.Training.Running;
 using Spectre.Console;
 
@@ -16,7 +17,7 @@ public static class CliErrors
         {
             return action();
         }
-        catch (Exception e) when (e is ConfigException or DataFormatException or CheckpointException)
+        catch (Exception e) when (e is ConfigException or DataFormatException or CheckpointException or ModelConfigException)
         {
             Error(e.Message);
             return UserError;

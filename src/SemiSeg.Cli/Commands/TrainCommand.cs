@@ -77,6 +77,10 @@ public static class TrainCommand
     {
         string value = result.Value.ToString("F2", CultureInfo.InvariantCulture);
         Console.WriteLine($"{result.Name}: {result.Metric} = {value}% after {result.Steps} steps ({result.WallSeconds:F0} s, seed {result.Seed}, {result.LabeledExamples} labeled)");
+        if (result.AllBackgroundValue is double reference)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  (predicting background everywhere would give {reference:F2}%)"));
+        }
         foreach (var (name, classValue) in result.PerClass)
         {
             Console.WriteLine($"  {name,-14} {(classValue is double v ? v.ToString("F2", CultureInfo.InvariantCulture) : "n/a"),7}");

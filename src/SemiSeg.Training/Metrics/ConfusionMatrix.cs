@@ -64,6 +64,16 @@ public sealed class ConfusionMatrix(int numClasses)
         return present.Length == 0 ? 0 : present.Average();
     }
 
+    /// <summary>The mIoU a model would get by predicting <paramref name="predicted"/> everywhere (e.g. all background):
+    /// a reference that a trained model must clearly beat. Classes absent from the ground truth are left out.</summary>
+    public double MeanIoUOfConstantPrediction(int predicted)
+    {
+        var truthCounts = Enumerable.Range(0, NumClasses).Select(t => Enumerable.Range(0, NumClasses).Sum(p => this[t, p])).ToArray();
+        long total = truthCounts.Sum();
+        int present = truthCounts.Count(c => c > 0);
+        return total == 0 || present == 0 ? 0 : (double)truthCounts[predicted] / total / present;
+    }
+
     /// <summary>Fraction of counted pixels (or examples) predicted correctly: pixel accuracy or top-1 accuracy.</summary>
     public double Accuracy()
     {

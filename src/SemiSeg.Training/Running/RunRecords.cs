@@ -20,7 +20,8 @@ public sealed record Evaluation(
     [property: JsonPropertyName("value")] double Value,
     [property: JsonPropertyName("pixel_accuracy")] double? PixelAccuracy,
     [property: JsonPropertyName("per_class")] IReadOnlyDictionary<string, double?> PerClass,
-    [property: JsonPropertyName("examples")] int Examples);
+    [property: JsonPropertyName("examples")] int Examples,
+    [property: JsonPropertyName("all_background_value")] double? AllBackgroundValue);
 
 /// <summary>A checkpoint that was written.</summary>
 public sealed record CheckpointWritten(int Step, string Path);
@@ -31,6 +32,7 @@ public sealed record RunResult(
     [property: JsonPropertyName("metric")] string Metric,
     [property: JsonPropertyName("value")] double Value,
     [property: JsonPropertyName("pixel_accuracy")] double? PixelAccuracy,
+    [property: JsonPropertyName("all_background_value")] double? AllBackgroundValue,
     [property: JsonPropertyName("per_class")] IReadOnlyDictionary<string, double?> PerClass,
     [property: JsonPropertyName("steps")] int Steps,
     [property: JsonPropertyName("wall_seconds")] double WallSeconds,

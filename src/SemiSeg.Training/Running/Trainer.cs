@@ -137,7 +137,7 @@ public static class Trainer
         }
 
         lastEvaluation ??= Evaluate(student, val, config, device, config.Schedule.Steps);
-        var result = new RunResult(config.Name, lastEvaluation.Metric, lastEvaluation.Value, lastEvaluation.PixelAccuracy, lastEvaluation.PerClass,
+        var result = new RunResult(config.Name, lastEvaluation.Metric, lastEvaluation.Value, lastEvaluation.PixelAccuracy, lastEvaluation.AllBackgroundValue, lastEvaluation.PerClass,
             config.Schedule.Steps, clock.Elapsed.TotalSeconds, config.Seed, configHash, info.Identity, labeled.Length, device.ToString(), resumedFrom);
         WriteAtomically(output.Result, JsonSerializer.Serialize(result, ResultJson) + "\n");
         return result;
@@ -182,8 +182,9 @@ public static class Trainer
             perClass[info.ClassNames[c]] = info.IsSegmentation ? (double.IsNaN(iou[c]) ? null : Math.Round(100 * iou[c], 4)) : PerClassAccuracy(confusion, c);
         }
         return info.IsSegmentation
-            ? new Evaluation(step, "mIoU", Math.Round(100 * confusion.MeanIoU(), 4), Math.Round(100 * confusion.Accuracy(), 4), perClass, count)
-            : new Evaluation(step, "accuracy", Math.Round(100 * confusion.Accuracy(), 4), null, perClass, count);
+            ? new Evaluation(step, "mIoU", Math.Round(100 * confusion.MeanIoU(), 4), Math.Round(100 * confusion.Accuracy(), 4), perClass, count,
+                Math.Round(100 * confusion.MeanIoUOfConstantPrediction(0), 4))
+            : new Evaluation(step, "accuracy", Math.Round(100 * confusion.Accuracy(), 4), null, perClass, count, null);
     }
 
     private static double? PerClassAccuracy(ConfusionMatrix confusion, int c)

@@ -58,4 +58,18 @@ public class ConfusionMatrixTests
             }
         }
     }
+
+    [Fact]
+    public void ConstantPredictionReferenceMatchesAnActualConstantPrediction()
+    {
+        using var scope = NewDisposeScope();
+        var truth = tensor(new long[] { 0, 0, 0, 1, 2, 2, -1 });
+        var m = new ConfusionMatrix(4);
+        m.Add(randint(0, 4, 7), truth);
+        var constant = new ConfusionMatrix(4);
+        constant.Add(zeros(7, dtype: ScalarType.Int64), truth);
+        // Background IoU 3/6 over the 3 classes present in the truth.
+        Assert.Equal(0.5 / 3, m.MeanIoUOfConstantPrediction(0), 10);
+        Assert.Equal(constant.MeanIoU() * 3 / 3, m.MeanIoUOfConstantPrediction(0), 10);
+    }
 }

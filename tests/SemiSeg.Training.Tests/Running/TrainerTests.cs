@@ -1,0 +1,165 @@
+using System.Text.Json;
+using SemiSeg.Training.Config;
+using SemiSeg.Training.Running;
+using SemiSeg.Training.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SemiSeg.Training.Tests.Running;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("semiseg-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Out(string name) => Path.Combine(_root, name);
+
+    public static TheoryData<string, string, string> Combinations() => new()
+    {
+        { TeacherNames.None, PerturbationNames.PhTps, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.Simple, PerturbationNames.PhTps, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.Simple, PerturbationNames.Photometric, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.Simple, PerturbationNames.Tps, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.Simple, PerturbationNames.CutMix, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.Simple, PerturbationNames.PhTps, VariantNames.OneWayPerturbTeacher },
+        { TeacherNames.Simple, PerturbationNames.PhTps, VariantNames.TwoWayPerturbOne },
+        { TeacherNames.Simple, PerturbationNames.PhTps, VariantNames.OneWayPerturbBoth },
+        { TeacherNames.MeanTeacher, PerturbationNames.PhTps, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.MeanTeacher, PerturbationNames.CutMix, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.MeanTeacher, PerturbationNames.CutMixStar, VariantNames.OneWayPerturbStudent },
+        { TeacherNames.MeanTeacher, PerturbationNames.PhTps, VariantNames.OneWayPerturbTeacher },
+        { TeacherNames.MeanTeacher, PerturbationNames.Tps, VariantNames.OneWayPerturbBoth },
+    };
+
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public void EveryAlgorithmCombinationRunsEndToEnd(string teacher, string perturbation, string variant)
+    {
+        var config = TinyRuns.Config(teacher, perturbation, variant);
+        string output = Out("combo");
+        var result = Trainer.Run(new RunRequest { Config = config, OutputDirectory = output });
+
+        Assert.Equal("mIoU", result.Metric);
+        Assert.InRange(result.Value, 0, 100);
+        Assert.Equal(11, result.PerClass.Count);
+        Assert.Equal(12, result.LabeledExamples); // fold 0 of 4 over 48 scenes
+        var lines = File.ReadAllLines(Path.Combine(output, Trainer.MetricsFile));
+        Assert.Equal(2, lines.Count(l => l.Contains("\"type\":\"train\"", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.Contains("\"type\":\"eval\"", StringComparison.Ordinal));
+        var train = lines.Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.GetProperty("type").GetString() == "train").ToList();
+        Assert.All(train, e => Assert.True(double.IsFinite(e.GetProperty("loss").GetDouble())));
+        // CutMix* counts only pixels where the teacher is ≥ 97 % confident, which an untrained teacher never is.
+        bool consistency = teacher != TeacherNames.None && perturbation != PerturbationNames.CutMixStar;
+        Assert.Equal(consistency, train.Any(e => e.GetProperty("consistency").GetDouble() != 0));
+        Assert.True(result.AllBackgroundValue is > 0 and < 100);
+        Assert.True(File.Exists(Path.Combine(output, Trainer.ResultFile)));
+        Assert.Equal(RunConfigLoader.ToCanonicalJson(config), File.ReadAllText(Path.Combine(output, Trainer.ConfigFile)));
+        Assert.Single(Directory.GetFiles(Path.Combine(output, Trainer.CheckpointFolder), "*.ckpt"));
+        Directory.Delete(output, recursive: true);
+    }
+
+    [Fact]
+    public void ResumedRunEndsExactlyWhereTheUninterruptedRunEnds()
+    {
+        var config = TinyRuns.Config(TeacherNames.MeanTeacher, PerturbationNames.PhTps, steps: 6);
+        config.Schedule.CheckpointEvery = 3;
+
+        var straight = Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("straight") });
+
+        using var cancel = new CancellationTokenSource();
+        var interrupt = new CancelAfterCheckpoint(cancel, 3);
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("resumed"), Observer = interrupt }, cancel.Token));
+        Assert.Equal(3, Checkpoint.ReadHeader(Directory.GetFiles(Path.Combine(Out("resumed"), Trainer.CheckpointFolder)).Max()!).Step);
+        var resumed = Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("resumed"), Resume = true });
+
+        Assert.Equal(3, resumed.ResumedFromStep);
+        Assert.Equal(straight.Value, resumed.Value);
+        Assert.Equal(straight.PerClass, resumed.PerClass);
+        AssertSameWeights(Path.Combine(Out("straight"), Trainer.CheckpointFolder, Checkpoint.FileName(6)), Path.Combine(Out("resumed"), Trainer.CheckpointFolder, Checkpoint.FileName(6)), config);
+        // No step is logged twice.
+        var steps = File.ReadAllLines(Path.Combine(Out("resumed"), Trainer.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "train").Select(e => e.GetProperty("step").GetInt32()).ToList();
+        Assert.Equal([1, 2, 3, 4, 5, 6], steps);
+    }
+
+    private static void AssertSameWeights(string a, string b, RunConfig config)
+    {
+        using var scope = NewDisposeScope();
+        var info = Training.Data.DatasetFactory.Create(config.Data, Training.Data.Split.Train).Info;
+        var models = new[] { a, b }.Select(path =>
+        {
+            var student = Training.Models.ModelFactory.Create(config.Model, info);
+            var teacher = Training.Models.ModelFactory.Create(config.Model, info);
+            Checkpoint.Load(path, Checkpoint.ReadHeader(path).ConfigSha256, student, teacher, OptimizerFactory.Create(config.Optimizer, student));
+            return (student, teacher);
+        }).ToList();
+        var first = models[0].student.state_dict();
+        Assert.All(models[1].student.state_dict(), kv => Assert.True(Tensors.Same(kv.Value, first[kv.Key]), kv.Key));
+        var firstTeacher = models[0].teacher.state_dict();
+        Assert.All(models[1].teacher.state_dict(), kv => Assert.True(Tensors.Same(kv.Value, firstTeacher[kv.Key]), kv.Key));
+    }
+
+    [Fact]
+    public void ResumingFromACorruptCheckpointIsAnErrorNotARestart()
+    {
+        var config = TinyRuns.Config(steps: 2);
+        config.Schedule.CheckpointEvery = 1;
+        Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("corrupt") });
+        string latest = Directory.GetFiles(Path.Combine(Out("corrupt"), Trainer.CheckpointFolder)).Max()!;
+        File.WriteAllBytes(latest, File.ReadAllBytes(latest)[..^10]);
+
+        var error = Assert.Throws<CheckpointException>(() => Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("corrupt"), Resume = true }));
+        Assert.Contains(latest, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFolderWithARunIsNotOverwrittenOrResumedWithAnotherConfig()
+    {
+        var config = TinyRuns.Config(steps: 1);
+        Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("taken") });
+
+        var again = Assert.Throws<ConfigException>(() => Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("taken") }));
+        Assert.Contains("--resume", again.Message, StringComparison.Ordinal);
+        var other = TinyRuns.Config(steps: 1);
+        other.Algorithm.Alpha = 0.25;
+        var mismatch = Assert.Throws<ConfigException>(() => Trainer.Run(new RunRequest { Config = other, OutputDirectory = Out("taken"), Resume = true }));
+        Assert.Contains("different config", mismatch.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MemoryStaysFlatOverAFewHundredSteps()
+    {
+        var config = TinyRuns.Config(TeacherNames.MeanTeacher, PerturbationNames.PhTps, steps: 300);
+        config.Schedule.LogEvery = 10;
+        var samples = new List<(int Step, long Bytes)>();
+        var observer = new MemoryObserver(samples);
+        Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("memory"), Observer = observer });
+
+        // After warm-up (allocator pools, lazily built kernels) resident memory must not keep growing: a leak of
+        // one batch per step (~100 KB) would add ~20 MB over these 200 steps.
+        long atWarmUp = samples.Where(s => s.Step >= 100).Take(3).Max(s => s.Bytes);
+        long atEnd = samples.TakeLast(3).Max(s => s.Bytes);
+        Assert.True(atEnd - atWarmUp < 12L << 20, $"resident memory grew from {atWarmUp >> 20} MiB to {atEnd >> 20} MiB");
+    }
+
+    private sealed class CancelAfterCheckpoint(CancellationTokenSource source, int step) : IRunObserver
+    {
+        public void OnCheckpoint(CheckpointWritten checkpoint)
+        {
+            if (checkpoint.Step == step)
+            {
+                source.Cancel();
+            }
+        }
+    }
+
+    private sealed class MemoryObserver(List<(int Step, long Bytes)> samples) : IRunObserver
+    {
+        public void OnStep(StepProgress progress)
+        {
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            samples.Add((progress.Step, process.WorkingSet64));
+        }
+    }
+}

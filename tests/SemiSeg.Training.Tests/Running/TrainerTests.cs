@@ -60,6 +60,27 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ClassificationRunsEndToEndOnFashionMnist()
+    {
+        var config = new RunConfig
+        {
+            Seed = 2,
+            Data = new DataConfig { Dataset = DatasetNames.FashionMnist, LabeledCount = 100, CropSize = 28, MaxValExamples = 40 },
+            Model = new ModelConfig { Architecture = ModelNames.Wrn28x2 },
+            Algorithm = new AlgorithmConfig { Teacher = TeacherNames.Simple, Perturbation = PerturbationNames.PhTps, Alpha = 1 },
+            Optimizer = new OptimizerConfig { Name = "sgd", EncoderLr = 0.05, DecoderLr = 0.05 },
+            Schedule = new ScheduleConfig { Steps = 2, BatchLabeled = 4, BatchUnlabeled = 4, EvalBatch = 20, LrSchedule = "multistep", LogEvery = 1, CheckpointEvery = 0, Threads = 1 },
+        };
+        var result = Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("classification") });
+
+        Assert.Equal("accuracy", result.Metric);
+        Assert.InRange(result.Value, 0, 100);
+        Assert.Null(result.AllBackgroundValue);
+        Assert.Equal(100, result.LabeledExamples); // 10 per class
+        Assert.Equal(10, result.PerClass.Count);
+    }
+
+    [Fact]
     public void ResumedRunEndsExactlyWhereTheUninterruptedRunEnds()
     {
         var config = TinyRuns.Config(TeacherNames.MeanTeacher, PerturbationNames.PhTps, steps: 6);

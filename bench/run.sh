@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every engine benchmark in one go; results go to stdout (record them in bench/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+dotnet build bench/SemiSeg.Bench -c Release -v q -nologo
+bench=bench/SemiSeg.Bench/bin/Release/net10.0/semiseg-bench
+echo "== speed"; $bench speed --height 256 --width 512 --batch 2 --iterations 3
+echo "== step-memory"; $bench step-memory --height 256 --width 512 --batch 4
+echo "== memory-over-steps"; $bench memory-over-steps --steps 500

@@ -35,21 +35,10 @@ public static class RunConfigLoader
         return config;
     }
 
-    /// <summary>Applies a YAML mapping of overrides (a sweep's axis values) to a copy of <paramref name="config"/>.</summary>
-    public static RunConfig WithOverrides(RunConfig config, YamlMappingNode overrides, string? file)
-    {
-        var copy = Clone(config);
-        YamlObjectMapper.Fill(copy, overrides, "", file);
-        Validate(copy, file, field => LineOf(overrides, field));
-        return copy;
-    }
-
     /// <summary>The canonical resolved form: every field, fixed order, snake_case, invariant numbers.</summary>
     public static string ToCanonicalJson(RunConfig config) => JsonSerializer.Serialize(config, CanonicalJson) + "\n";
 
     public static RunConfig FromCanonicalJson(string json, string? file = null) => Parse(json, file);
-
-    public static RunConfig Clone(RunConfig config) => JsonSerializer.Deserialize<RunConfig>(JsonSerializer.Serialize(config, CanonicalJson), CanonicalJson)!;
 
     /// <summary>Checks values and combinations; <paramref name="lineOf"/> maps a dotted field to its line when known.</summary>
     public static void Validate(RunConfig c, string? file = null, Func<string, int?>? lineOf = null)

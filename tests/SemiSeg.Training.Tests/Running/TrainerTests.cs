@@ -60,6 +60,28 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void AShortSupervisedRunLearnsToSegment()
+    {
+        var config = TinyRuns.Config(steps: 150);
+        config.Data.LabelFraction = "1/2";
+        config.Data.ScaleRange = [1, 1];
+        config.Data.MaxValExamples = 64;
+        config.Data.FashionScenes = new FashionScenesConfig { ImageSize = 32, TrainScenes = 400, ValScenes = 64 };
+        config.Optimizer = new OptimizerConfig { EncoderLr = 1e-3, DecoderLr = 1e-3 };
+        config.Schedule.BatchLabeled = 8;
+        config.Schedule.EvalBatch = 64;
+        config.Schedule.LogEvery = 10;
+
+        var result = Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("learns") });
+
+        // 150 steps from random init (about 20 s): clearly better than predicting background everywhere.
+        Assert.True(result.Value > 1.25 * result.AllBackgroundValue!.Value, $"mIoU {result.Value} vs all-background {result.AllBackgroundValue}");
+        var losses = File.ReadAllLines(Path.Combine(Out("learns"), Trainer.MetricsFile)).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "train").Select(e => e.GetProperty("supervised").GetDouble()).ToList();
+        Assert.True(losses.TakeLast(3).Average() < 0.8 * losses.Take(3).Average(), $"loss {losses.Take(3).Average()} -> {losses.TakeLast(3).Average()}");
+    }
+
+    [Fact]
     public void ClassificationRunsEndToEndOnFashionMnist()
     {
         var config = new RunConfig

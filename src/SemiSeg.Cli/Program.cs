@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("semiseg: semi-supervised semantic segmentation sweeps (one-way consistency, PhTPS, Mean Teacher)")
         {
             TrainCommand.Create(),
+            ValidateCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

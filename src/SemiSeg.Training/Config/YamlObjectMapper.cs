@@ -165,13 +165,20 @@ public static class YamlObjectMapper
     private static string Example(Type type) =>
         type == typeof(int) || type == typeof(long) ? "8" : type == typeof(double) ? "0.5" : type == typeof(bool) ? "true" : "value";
 
+    /// <summary>The name in <paramref name="names"/> closest to a misspelt <paramref name="key"/>, if one is close enough.</summary>
+    public static string? ClosestName(string key, IEnumerable<string> names)
+    {
+        string? closest = names.MinBy(n => Levenshtein(n, key));
+        return closest is not null && Levenshtein(closest, key) <= Math.Max(2, key.Length / 3) ? closest : null;
+    }
+
     private static string SuggestField(string key, IEnumerable<string> valid, string path)
     {
         var names = valid.Order(StringComparer.Ordinal).ToList();
-        string? closest = names.MinBy(n => Levenshtein(n, key));
+        string? closest = ClosestName(key, names);
         string section = path.Length == 0 ? "the top level" : $"'{path}'";
         string list = string.Join(", ", names);
-        return closest is not null && Levenshtein(closest, key) <= Math.Max(2, key.Length / 3)
+        return closest is not null
             ? $"did you mean '{closest}'? Fields allowed in {section}: {list}"
             : $"remove it or use one of the fields allowed in {section}: {list}";
     }

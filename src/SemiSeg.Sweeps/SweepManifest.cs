@@ -1,0 +1,326 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using SemiSeg.Training.Config;
+using YamlDotNet.RepresentationModel;
+
+namespace SemiSeg.Sweeps;
+
+/// <summary>One cell of a sweep: a resolved run config without its seed, and the axis values that name it.</summary>
+public sealed record SweepCell(string Key, IReadOnlyDictionary<string, string> Labels, RunConfig Config);
+
+/// <summary>One run: a cell at one seed. <see cref="Key"/> is its content key.</summary>
+public sealed record SweepRun(string Key, string CellKey, int Seed, RunConfig Config);
+
+/// <summary>Which axes form a report table's rows and columns, and which result field it shows.</summary>
+public sealed record ReportLayout(IReadOnlyList<string> Rows, IReadOnlyList<string> Columns, string Metric);
+
+/// <summary>
+/// A sweep manifest (sweeps/*.yaml): a base run config, axes whose product gives the cells (or an explicit list of
+/// configurations), exclusions, seeds, and a report layout. Expansion is deterministic: cells come in the order of
+/// the configurations and axes as written, runs in cell order then seed order.
+/// </summary>
+/// <remarks>
+/// Axis names are a run-config field as a dotted path (<c>algorithm.alpha</c>) or one of the short names in
+/// <see cref="ShortNames"/>. Cells whose resolved configs are equal collapse into one; in particular a supervised cell
+/// (teacher none, perturb_labeled false) ignores perturbation and variant, so "supervised × every perturbation" is
+/// one cell.
+/// </remarks>
+public sealed class SweepManifest
+{
+    public static readonly IReadOnlyDictionary<string, string> ShortNames = new Dictionary<string, string>
+    {
+        ["teacher"] = "algorithm.teacher",
+        ["perturbation"] = "algorithm.perturbation",
+        ["variant"] = "algorithm.variant",
+        ["alpha"] = "algorithm.alpha",
+        ["s_p"] = "algorithm.photometric_strength",
+        ["s_g"] = "algorithm.geometric_strength",
+        ["label_fraction"] = "data.label_fraction",
+        ["labeled_count"] = "data.labeled_count",
+        ["dataset"] = "data.dataset",
+        ["model"] = "model.architecture",
+        ["steps"] = "schedule.steps",
+    };
+
+    private static readonly string[] TopLevelFields = ["sweep", "base", "seeds", "axes", "configurations", "exclude", "report"];
+
+    private SweepManifest(string id, string? file, IReadOnlyList<SweepCell> cells, IReadOnlyList<int> seeds, ReportLayout report)
+    {
+        Id = id;
+        File = file;
+        Cells = cells;
+        Seeds = seeds;
+        Report = report;
+    }
+
+    public string Id { get; }
+    public string? File { get; }
+    public IReadOnlyList<SweepCell> Cells { get; }
+    public IReadOnlyList<int> Seeds { get; }
+    public ReportLayout Report { get; }
+
+    /// <summary>Every run: cells × seeds, each with its content key. <paramref name="datasetIdentity"/> names the data a
+    /// run sees (e.g. the training split's <c>DatasetInfo.Identity</c>), so new data files give new keys.</summary>
+    public IReadOnlyList<SweepRun> Runs(string codeVersion, Func<DataConfig, string> datasetIdentity) =>
+        Cells.SelectMany(cell => Seeds.Select(seed =>
+        {
+            var config = RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(cell.Config));
+            config.Seed = seed;
+            return new SweepRun(ContentKeys.Run(config, codeVersion, datasetIdentity(config.Data)), cell.Key, seed, config);
+        })).ToList();
+
+    public static SweepManifest Load(string path)
+    {
+        if (!System.IO.File.Exists(path))
+        {
+            throw new ConfigException(path, null, "(file)", "the manifest does not exist", "check the path");
+        }
+        return Parse(System.IO.File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>Parses and expands a manifest; <paramref name="baseDirectory"/> resolves a relative <c>base:</c> path.</summary>
+    public static SweepManifest Parse(string text, string? file, string baseDirectory)
+    {
+        var root = YamlObjectMapper.ParseRoot(text, file);
+        foreach (var key in root.Children.Keys.Cast<YamlScalarNode>())
+        {
+            if (!TopLevelFields.Contains(key.Value))
+            {
+                throw new ConfigException(file, Line(key), key.Value ?? "", "unknown field", $"use one of: {string.Join(", ", TopLevelFields)}");
+            }
+        }
+
+        string id = Scalar(root, "sweep", file) ?? throw Missing(file, "sweep", "name the sweep, e.g. 'sweep: quickstart'");
+        var baseConfig = LoadBase(root, file, baseDirectory);
+        var seeds = ParseSeeds(root, file);
+        var configurations = root.Children.TryGetValue(new YamlScalarNode("configurations"), out var listed)
+            ? ((listed as YamlSequenceNode) ?? throw new ConfigException(file, Line(listed), "configurations", "must be a list of mappings", "write '- {teacher: mt, perturbation: phtps}' items"))
+                .Children.Select((n, i) => Assignments(n, $"configurations[{i}]", file)).ToList()
+            : [new List<Assignment>()];
+        var axes = root.Children.TryGetValue(new YamlScalarNode("axes"), out var axesNode) ? ParseAxes(axesNode, file) : [];
+        var exclusions = root.Children.TryGetValue(new YamlScalarNode("exclude"), out var excludeNode)
+            ? ((excludeNode as YamlSequenceNode) ?? throw new ConfigException(file, Line(excludeNode), "exclude", "must be a list of mappings", "write '- {teacher: none, perturbation: cutmix}' items"))
+                .Children.Select((n, i) => Assignments(n, $"exclude[{i}]", file)).ToList()
+            : [];
+
+        var cells = new List<SweepCell>();
+        var seen = new HashSet<string>();
+        foreach (var configuration in configurations)
+        {
+            foreach (var combination in Product(axes))
+            {
+                var assignments = configuration.Concat(combination).ToList();
+                if (exclusions.Any(exclusion => exclusion.All(e => assignments.Any(a => a.Path == e.Path && a.Value == e.Value))))
+                {
+                    continue;
+                }
+                var config = Resolve(baseConfig, assignments, file);
+                string key = ContentKeys.Cell(config);
+                if (seen.Add(key))
+                {
+                    var labels = assignments.ToDictionary(a => a.Name, a => a.Value);
+                    cells.Add(new SweepCell(key, labels, config));
+                }
+            }
+        }
+        if (cells.Count == 0)
+        {
+            throw new ConfigException(file, null, "exclude", "every cell is excluded", "remove or narrow an exclusion");
+        }
+        return new SweepManifest(id, file, cells, seeds, ParseReport(root, file, axes.Select(a => a.Name).Concat(configurations.SelectMany(c => c.Select(a => a.Name))).Distinct().ToList()));
+    }
+
+    private sealed record Assignment(string Name, string Path, string Value, YamlNode Node);
+
+    private sealed record Axis(string Name, List<Assignment> Values);
+
+    private static RunConfig LoadBase(YamlMappingNode root, string? file, string baseDirectory)
+    {
+        if (!root.Children.TryGetValue(new YamlScalarNode("base"), out var node))
+        {
+            return new RunConfig();
+        }
+        if (node is YamlMappingNode inline)
+        {
+            var config = new RunConfig();
+            YamlObjectMapper.Fill(config, inline, "base", file);
+            RunConfigLoader.Validate(config, file);
+            return config;
+        }
+        string relative = ((YamlScalarNode)node).Value ?? "";
+        string path = Path.Combine(baseDirectory, relative);
+        if (!System.IO.File.Exists(path))
+        {
+            throw new ConfigException(file, Line(node), "base", $"run config '{relative}' not found (looked in {baseDirectory})", "give a path relative to the manifest, or an inline mapping");
+        }
+        return RunConfigLoader.Load(path);
+    }
+
+    private static List<int> ParseSeeds(YamlMappingNode root, string? file)
+    {
+        if (!root.Children.TryGetValue(new YamlScalarNode("seeds"), out var node))
+        {
+            return [0];
+        }
+        static bool IsInt(string? s, out int value) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
+        if (node is YamlScalarNode scalar && IsInt(scalar.Value, out int count) && count > 0)
+        {
+            return Enumerable.Range(0, count).ToList();
+        }
+        if (node is YamlSequenceNode list && list.Children.Count > 0)
+        {
+            var seeds = list.Children.Select(c => c is YamlScalarNode s && IsInt(s.Value, out int v) ? v
+                : throw new ConfigException(file, Line(c), "seeds", "every seed must be a whole number", "write e.g. seeds: [53, 54, 55]")).ToList();
+            if (seeds.Distinct().Count() != seeds.Count)
+            {
+                throw new ConfigException(file, Line(node), "seeds", "a seed is listed twice (it would be counted twice)", "list each seed once");
+            }
+            return seeds;
+        }
+        throw new ConfigException(file, Line(node), "seeds", "must be a positive count or a list of whole numbers", "write e.g. seeds: 5 or seeds: [53, 54, 55]");
+    }
+
+    private static List<Axis> ParseAxes(YamlNode node, string? file)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            throw new ConfigException(file, Line(node), "axes", "must be a mapping of axis name to a list of values", "write e.g. 'teacher: [none, simple, mt]' under axes:");
+        }
+        return mapping.Children.Select(kv =>
+        {
+            string name = ((YamlScalarNode)kv.Key).Value ?? "";
+            if (kv.Value is not YamlSequenceNode values || values.Children.Count == 0)
+            {
+                throw new ConfigException(file, Line(kv.Key), $"axes.{name}", "must be a non-empty list of values", $"write e.g. '{name}: [a, b]'");
+            }
+            return new Axis(name, values.Children.Select(v => Assign(name, v, $"axes.{name}", file, Line(kv.Key))).ToList());
+        }).ToList();
+    }
+
+    private static List<Assignment> Assignments(YamlNode node, string field, string? file)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            throw new ConfigException(file, Line(node), field, "must be a mapping of axis name to value", "write e.g. {teacher: mt, perturbation: phtps}");
+        }
+        return mapping.Children.Select(kv => Assign(((YamlScalarNode)kv.Key).Value ?? "", kv.Value, $"{field}.{((YamlScalarNode)kv.Key).Value}", file, Line(kv.Key))).ToList();
+    }
+
+    private static Assignment Assign(string name, YamlNode value, string field, string? file, int line)
+    {
+        string path = ShortNames.TryGetValue(name, out var full) ? full : name;
+        if (!path.Contains('.', StringComparison.Ordinal))
+        {
+            string? closest = YamlObjectMapper.ClosestName(name, ShortNames.Keys);
+            throw new ConfigException(file, line, field, $"'{name}' is neither a short axis name nor a dotted run-config field",
+                (closest is null ? "" : $"did you mean '{closest}'? ") + $"Use one of {string.Join(", ", ShortNames.Keys)} or a path like algorithm.alpha");
+        }
+        if (value is not YamlScalarNode scalar)
+        {
+            throw new ConfigException(file, Line(value), field, "axis values must be single values", "write each value as a number or a word");
+        }
+        return new Assignment(name, path, scalar.Value ?? "", value);
+    }
+
+    private static IEnumerable<List<Assignment>> Product(List<Axis> axes)
+    {
+        IEnumerable<List<Assignment>> result = [[]];
+        foreach (var axis in axes)
+        {
+            result = result.SelectMany(prefix => axis.Values.Select(v => prefix.Append(v).ToList())).ToList();
+        }
+        return result;
+    }
+
+    /// <summary>The base config with the assignments applied (as nested YAML, so type errors name the manifest line).</summary>
+    private static RunConfig Resolve(RunConfig baseConfig, List<Assignment> assignments, string? file)
+    {
+        var config = RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(baseConfig));
+        var overrides = new YamlMappingNode();
+        foreach (var assignment in assignments)
+        {
+            var parts = assignment.Path.Split('.');
+            var node = overrides;
+            foreach (string part in parts[..^1])
+            {
+                var key = new YamlScalarNode(part);
+                if (!node.Children.TryGetValue(key, out var child))
+                {
+                    child = new YamlMappingNode();
+                    node.Children.Add(key, child);
+                }
+                node = (YamlMappingNode)child;
+            }
+            node.Children[new YamlScalarNode(parts[^1])] = assignment.Node;
+        }
+        YamlObjectMapper.Fill(config, overrides, "", file);
+        if (config.Algorithm.Teacher == TeacherNames.None && !config.Algorithm.PerturbLabeled)
+        {
+            // Supervised training ignores these fields: normalise them so equal runs get equal keys.
+            var defaults = new AlgorithmConfig();
+            config.Algorithm.Perturbation = defaults.Perturbation;
+            config.Algorithm.Variant = defaults.Variant;
+        }
+        try
+        {
+            RunConfigLoader.Validate(config, file);
+        }
+        catch (ConfigException e)
+        {
+            string cell = string.Join(", ", assignments.Select(a => $"{a.Name}={a.Value}"));
+            throw new ConfigException(file, assignments.Select(a => (int?)Line(a.Node)).FirstOrDefault(), e.Field, $"in the cell {{{cell}}}: {e.Problem}", $"{e.Fix}, or exclude that cell");
+        }
+        return config;
+    }
+
+    private static ReportLayout ParseReport(YamlMappingNode root, string? file, List<string> axisNames)
+    {
+        if (!root.Children.TryGetValue(new YamlScalarNode("report"), out var node))
+        {
+            return new ReportLayout(axisNames.Take(1).ToList(), axisNames.Skip(1).ToList(), "value");
+        }
+        var layout = new ReportSection();
+        YamlObjectMapper.Fill(layout, (YamlMappingNode)node, "report", file);
+        foreach (string axis in layout.Rows.Concat(layout.Columns).Where(a => !axisNames.Contains(a) && a != "seed"))
+        {
+            throw new ConfigException(file, Line(node), "report", $"'{axis}' is not an axis of this sweep", $"use axes named in the manifest: {string.Join(", ", axisNames)}");
+        }
+        return new ReportLayout(layout.Rows, layout.Columns, layout.Metric);
+    }
+
+    private sealed class ReportSection
+    {
+        public string[] Rows { get; set; } = [];
+        public string[] Columns { get; set; } = [];
+        public string Metric { get; set; } = "value";
+    }
+
+    private static string? Scalar(YamlMappingNode root, string key, string? file) =>
+        root.Children.TryGetValue(new YamlScalarNode(key), out var node)
+            ? (node as YamlScalarNode)?.Value ?? throw new ConfigException(file, Line(node), key, "must be a single value", $"write '{key}: value'")
+            : null;
+
+    private static ConfigException Missing(string? file, string field, string fix) => new(file, 1, field, "is required", fix);
+
+    private static int Line(YamlNode node) => (int)node.Start.Line;
+}
+
+/// <summary>Content keys: a run is identified by what determines its result, never by when or where it ran.</summary>
+public static class ContentKeys
+{
+    /// <summary>SHA-256 (first 128 bits) of the canonical resolved config (seed and data options included), the code
+    /// version and the dataset identity.</summary>
+    public static string Run(RunConfig config, string codeVersion, string datasetIdentity) =>
+        Hash($"run\n{RunConfigLoader.ToCanonicalJson(config)}\ncode={codeVersion}\ndata={datasetIdentity}");
+
+    /// <summary>The key of the config without its seed: seeds are replicates of one cell.</summary>
+    public static string Cell(RunConfig config)
+    {
+        var copy = RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(config));
+        copy.Seed = 0;
+        return Hash($"cell\n{RunConfigLoader.ToCanonicalJson(copy)}");
+    }
+
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
+}

@@ -1,0 +1,111 @@
+using SemiSeg.Sweeps;
+using SemiSeg.Training.Config;
+
+namespace SemiSeg.Training.Tests.Sweeps;
+
+public class SweepManifestTests
+{
+    private const string Base = "base: {name: b, schedule: {steps: 10}, data: {fashion_scenes: {image_size: 32}}}\n";
+
+    private static SweepManifest Parse(string text) => SweepManifest.Parse(text, "m.yaml", ".");
+
+    private static string Identity(DataConfig data) => "data-v1";
+
+    [Fact]
+    public void ProductOfAxesWithExclusionsAndSeeds()
+    {
+        var sweep = Parse(Base + """
+            sweep: s
+            seeds: [53, 54, 55]
+            axes:
+              teacher: [simple, mt]
+              perturbation: [phtps, cutmix, tps]
+              label_fraction: [1/8, 1/4]
+            exclude:
+              - {teacher: mt, perturbation: tps}
+            """);
+        Assert.Equal(2 * 3 * 2 - 2, sweep.Cells.Count);
+        Assert.DoesNotContain(sweep.Cells, c => c.Config.Algorithm.Teacher == "mt" && c.Config.Algorithm.Perturbation == "tps");
+        var runs = sweep.Runs("code-1", Identity);
+        Assert.Equal(sweep.Cells.Count * 3, runs.Count);
+        Assert.Equal([53, 54, 55], runs.Take(3).Select(r => r.Seed));
+        Assert.Equal(runs.Count, runs.Select(r => r.Key).Distinct().Count());
+        Assert.All(runs, r => Assert.Equal(r.Seed, r.Config.Seed));
+        // Cells in the order written: the first axis varies slowest.
+        Assert.Equal(("simple", "phtps", "1/8"), (sweep.Cells[0].Labels["teacher"], sweep.Cells[0].Labels["perturbation"], sweep.Cells[0].Labels["label_fraction"]));
+        Assert.Equal("1/4", sweep.Cells[1].Labels["label_fraction"]);
+    }
+
+    [Fact]
+    public void SupervisedCellsCollapseAcrossPerturbations()
+    {
+        var sweep = Parse(Base + """
+            sweep: s
+            axes:
+              teacher: [none, simple]
+              perturbation: [phtps, cutmix]
+            """);
+        Assert.Equal(3, sweep.Cells.Count); // none (once), simple-phtps, simple-cutmix
+        Assert.Single(sweep.Cells, c => c.Config.Algorithm.Teacher == "none");
+    }
+
+    [Fact]
+    public void ExplicitConfigurationsTimesAxes()
+    {
+        var sweep = Parse(Base + """
+            sweep: s
+            seeds: 2
+            configurations:
+              - {teacher: none}
+              - {teacher: mt, perturbation: cutmix*, algorithm.alpha: 1}
+            axes:
+              label_fraction: [1/8, 1/2]
+            """);
+        Assert.Equal(4, sweep.Cells.Count);
+        Assert.Equal(1.0, sweep.Cells.Single(c => c.Config.Algorithm.Perturbation == "cutmix*" && c.Config.Data.LabelFraction == "1/2").Config.Algorithm.Alpha);
+        Assert.Equal([0, 1], sweep.Seeds);
+    }
+
+    [Fact]
+    public void KeysAreStableUnderFormattingAndChangeWithAnyField()
+    {
+        string a = Base + "sweep: s\naxes:\n  teacher: [mt]\n  alpha: [0.5]\n";
+        string b = "axes: {alpha: [0.50], teacher: [mt]}\nsweep: s\nbase:\n  schedule: {steps: 10}\n  data: {fashion_scenes: {image_size: 32}}\n  name: b\n";
+        string c = Base + "sweep: s\naxes:\n  teacher: [mt]\n  alpha: [0.75]\n";
+        string Key(string text) => Parse(text).Runs("code-1", Identity).Single().Key;
+        Assert.Equal(Key(a), Key(b));
+        Assert.NotEqual(Key(a), Key(c));
+        Assert.NotEqual(Key(a), Parse(a).Runs("code-2", Identity).Single().Key);
+        Assert.NotEqual(Key(a), Parse(a).Runs("code-1", _ => "data-v2").Single().Key);
+        Assert.Equal(Parse(a).Cells.Single().Key, Parse(b).Cells.Single().Key);
+    }
+
+    [Theory]
+    [InlineData("sweep: s\nbogus: 1\n", "m.yaml:2: bogus: unknown field", "use one of: sweep")]
+    [InlineData("axes: {teacher: [mt]}\n", "m.yaml:1: sweep: is required", "sweep: quickstart")]
+    [InlineData("sweep: s\naxes:\n  teacher: mt\n", "m.yaml:3: axes.teacher: must be a non-empty list", "teacher: [a, b]")]
+    [InlineData("sweep: s\naxes:\n  colour: [red]\n", "axes.colour: 'colour' is neither a short axis name", "algorithm.alpha")]
+    [InlineData("sweep: s\naxes:\n  varaint: [1w-ps]\n", "axes.varaint:", "did you mean 'variant'?")]
+    [InlineData("sweep: s\naxes:\n  algorithm.alpah: [1]\n", "algorithm.alpah: unknown field", "did you mean 'alpha'?")]
+    [InlineData("sweep: s\naxes:\n  teacher: [mt]\n  variant: [2w-p1]\n", "in the cell {teacher=mt, variant=2w-p1}", "or exclude that cell")]
+    [InlineData("sweep: s\nseeds: [1, 1]\n", "m.yaml:2: seeds: a seed is listed twice", "list each seed once")]
+    [InlineData("sweep: s\nbase: missing.yaml\n", "m.yaml:2: base: run config 'missing.yaml' not found", "relative to the manifest")]
+    [InlineData("sweep: s\naxes: {teacher: [mt]}\nexclude:\n  - {teacher: mt}\n", "every cell is excluded", "narrow an exclusion")]
+    [InlineData("sweep: s\naxes: {teacher: [mt]}\nreport: {rows: [model]}\n", "'model' is not an axis of this sweep", "teacher")]
+    public void BadManifestsFailWithLineFieldAndFix(string text, string expected, string fix)
+    {
+        var error = Assert.Throws<ConfigException>(() => Parse(text));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains(fix, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheQuickstartManifestExpands()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "sweeps", "quickstart.yaml");
+        var sweep = SweepManifest.Load(path);
+        Assert.Equal(6, sweep.Cells.Count);
+        Assert.Equal(12, sweep.Runs("code", Identity).Count);
+        Assert.Equal(["teacher", "perturbation"], sweep.Report.Rows);
+    }
+}

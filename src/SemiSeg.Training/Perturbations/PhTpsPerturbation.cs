@@ -36,7 +36,7 @@ public sealed class PhTpsSample : PerturbationSample
 {
     private const double ValidThreshold = 1 - 1e-6;
     private readonly long _batch, _height, _width;
-    private Tensor? _grid, _inverseGrid;
+    private Tensor? _grid, _inverseGrid, _inverseConverged;
 
     internal PhTpsSample(PhotometricParameters? photometric, Tensor? source, Tensor? destination, long batch, long height, long width)
     {
@@ -59,7 +59,18 @@ public sealed class PhTpsSample : PerturbationSample
     /// <summary>Sampling grid of the warp: output pixel p reads the input at f(p), f mapping destinations to sources.</summary>
     public Tensor Grid => _grid ??= ThinPlateSpline.Grid(Destination!, Source!, _height, _width).DetachFromDisposeScope();
 
-    private Tensor InverseGrid => _inverseGrid ??= ThinPlateSpline.Grid(Source!, Destination!, _height, _width).DetachFromDisposeScope();
+    private (Tensor Grid, Tensor Converged) Inverse
+    {
+        get
+        {
+            if (_inverseGrid is null)
+            {
+                var (grid, converged) = ThinPlateSpline.InverseGrid(Destination!, Source!, _height, _width);
+                (_inverseGrid, _inverseConverged) = (grid.DetachFromDisposeScope(), converged.DetachFromDisposeScope());
+            }
+            return (_inverseGrid, _inverseConverged!);
+        }
+    }
 
     public override Tensor ApplyToInput(Tensor images)
     {
@@ -71,8 +82,18 @@ public sealed class PhTpsSample : PerturbationSample
 
     public override Tensor ValidMask() => Valid(Warps ? Grid : null);
 
-    public override (Tensor Target, Tensor Valid) InverseTarget(Tensor target) =>
-        Warps ? (ThinPlateSpline.Sample(target, InverseGrid), Valid(InverseGrid)) : (target, Valid(null));
+    /// <summary>Maps a target back to the clean frame. A clean-frame pixel is valid where the inverse converged and it
+    /// samples only perturbed-frame pixels that are themselves valid.</summary>
+    public override (Tensor Target, Tensor Valid) InverseTarget(Tensor target)
+    {
+        if (!Warps)
+        {
+            return (target, Valid(null));
+        }
+        var (grid, converged) = Inverse;
+        var carried = ThinPlateSpline.Sample(ValidMask().unsqueeze(1).to(grid.dtype), grid).squeeze(1).ge(ValidThreshold);
+        return (ThinPlateSpline.Sample(target, grid), carried.logical_and(converged));
+    }
 
     private Tensor Valid(Tensor? grid)
     {
@@ -88,6 +109,7 @@ public sealed class PhTpsSample : PerturbationSample
     {
         _grid?.Dispose();
         _inverseGrid?.Dispose();
+        _inverseConverged?.Dispose();
         base.Dispose();
     }
 }

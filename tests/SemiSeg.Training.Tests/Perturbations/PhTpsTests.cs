@@ -159,18 +159,21 @@ public class PhTpsTests
     }
 
     [Fact]
-    public void InverseUndoesASmallWarpInTheInterior()
+    public void InverseUndoesAFullStrengthWarp()
     {
         using var scope = NewDisposeScope();
-        // A smooth image, so bilinear resampling errors stay small.
-        var ramp = linspace(0, 1, 32).view(1, 1, 1, 32).expand(1, 2, 32, 32) + linspace(0, 1, 32).view(1, 1, 32, 1);
+        // A linear ramp (0..2 over 64 pixels): bilinear sampling reproduces it exactly, so any error is misplacement.
+        // Offsets of ~1 sigma at s_G = 1, where the swapped-points TPS alone is off by several pixels.
+        var ramp = linspace(0, 1, 64).view(1, 1, 1, 64).expand(1, 2, 64, 64) + linspace(0, 1, 64).view(1, 1, 64, 1);
         var source = ThinPlateSpline.ControlPoints(1, TpsPlacementNames.TileCentres, CPU);
-        var destination = source + tensor(new float[] { 0.03f, -0.02f, -0.02f, 0.03f, 0.02f, 0.02f, -0.03f, -0.01f }).reshape(1, 4, 2);
-        using var sample = Warp(source, destination, 32);
+        var destination = source + tensor(new float[] { 0.12f, -0.08f, -0.1f, 0.11f, 0.09f, 0.1f, -0.12f, -0.09f }).reshape(1, 4, 2);
+        using var sample = Warp(source, destination, 64);
+
         var (back, valid) = sample.InverseTarget(sample.ApplyToTarget(ramp));
-        var interior = valid[0, 6..26, 6..26];
-        Assert.True(interior.all().item<bool>());
-        // TPS is not closed under inversion: the swapped fit is an approximation (max error ≈ 1% of the ramp's range).
-        Assert.True(MaxAbsDiff(back[0, .., 6..26, 6..26], ramp[0, .., 6..26, 6..26]) < 0.03);
+
+        var error = (back - ramp).abs().amax([1])[0].masked_select(valid[0]);
+        Assert.True(valid.to(ScalarType.Float32).mean().item<float>() > 0.5, "most of the clean frame should be recoverable");
+        // Half a pixel of misplacement on this ramp is 0.016; the swapped fit alone errs by about 0.3 here.
+        Assert.True(error.max().item<float>() < 0.02, $"max error {error.max().item<float>()}");
     }
 }

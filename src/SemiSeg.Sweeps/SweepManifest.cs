@@ -280,8 +280,12 @@ public sealed class SweepManifest
         {
             return new ReportLayout(axisNames.Take(1).ToList(), axisNames.Skip(1).ToList(), "value");
         }
+        if (node is not YamlMappingNode mapping)
+        {
+            throw new ConfigException(file, Line(node), "report", "must be a section with rows, columns and metric", "write e.g. report: {rows: [teacher], columns: [label_fraction], metric: value}");
+        }
         var layout = new ReportSection();
-        YamlObjectMapper.Fill(layout, (YamlMappingNode)node, "report", file);
+        YamlObjectMapper.Fill(layout, mapping, "report", file);
         foreach (string axis in layout.Rows.Concat(layout.Columns).Where(a => !axisNames.Contains(a) && a != "seed"))
         {
             throw new ConfigException(file, Line(node), "report", $"'{axis}' is not an axis of this sweep", $"use axes named in the manifest: {string.Join(", ", axisNames)}");

@@ -37,7 +37,8 @@ public sealed class SemiSupervisedStep(
     IPerturbation? perturbation,
     optim.Optimizer optimizer)
 {
-    private readonly bool _consistency = config.Teacher != TeacherNames.None && config.Alpha > 0;
+    /// <summary>Whether the step has a consistency term, i.e. needs an unlabeled batch.</summary>
+    public bool UsesUnlabeledData { get; } = config.Teacher != TeacherNames.None && config.Alpha > 0;
 
     public StepLosses Run(Tensor labeledImages, Tensor labels, Tensor? unlabeledImages, Generator generator)
     {
@@ -53,7 +54,7 @@ public sealed class SemiSupervisedStep(
         double supervisedValue = supervised.item<float>();
 
         double consistencyValue = 0;
-        if (_consistency && unlabeledImages is not null)
+        if (UsesUnlabeledData && unlabeledImages is not null)
         {
             var consistency = ConsistencyLoss(unlabeledImages, generator);
             if (consistency.requires_grad)

@@ -96,6 +96,9 @@ public static class ModelNames
     public const string DeepLabV2Rn101 = "deeplabv2-rn101";
     public const string Wrn28x2 = "wrn-28-2";
     public static readonly string[] All = [SwiftNetRn18, DeepLabV2Rn101, Wrn28x2];
+
+    /// <summary>True for architectures that output per-pixel logits.</summary>
+    public static bool IsSegmentation(string architecture) => architecture is SwiftNetRn18 or DeepLabV2Rn101;
 }
 
 public sealed class AlgorithmConfig

@@ -103,7 +103,7 @@ public static class RunConfigLoader
 
         // Model
         OneOf("model.architecture", c.Model.Architecture, ModelNames.All);
-        bool segmentationModel = c.Model.Architecture != ModelNames.Wrn28x2;
+        bool segmentationModel = ModelNames.IsSegmentation(c.Model.Architecture);
         if (segmentationModel != segmentation)
         {
             Fail("model.architecture",

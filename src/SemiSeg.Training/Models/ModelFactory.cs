@@ -44,8 +44,7 @@ public static class ModelFactory
     }
 
     /// <summary>True for architectures that output per-pixel logits.</summary>
-    public static bool IsSegmentationModel(string architecture) =>
-        architecture is ModelNames.SwiftNetRn18 or ModelNames.DeepLabV2Rn101;
+    public static bool IsSegmentationModel(string architecture) => ModelNames.IsSegmentation(architecture);
 
     private static void CheckTask(string architecture, DatasetInfo data)
     {

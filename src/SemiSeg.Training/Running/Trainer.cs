@@ -79,9 +79,8 @@ public static class Trainer
         var clock = Stopwatch.StartNew();
         var window = Stopwatch.StartNew();
         int windowSteps = 0, lastCheckpoint = startStep;
-        int imagesPerStep = config.Schedule.BatchLabeled + (config.Algorithm.Teacher == TeacherNames.None ? 0 : config.Schedule.BatchUnlabeled);
+        int imagesPerStep = config.Schedule.BatchLabeled + (step.UsesUnlabeledData ? config.Schedule.BatchUnlabeled : 0);
         Evaluation? lastEvaluation = null;
-        bool needsUnlabeled = config.Algorithm.Teacher != TeacherNames.None && config.Algorithm.Alpha > 0;
 
         for (int s = startStep + 1; s <= config.Schedule.Steps; s++)
         {
@@ -102,7 +101,7 @@ public static class Trainer
                 using var labeledGenerator = StepRandom.Generator(config.Seed, s, StepRandom.LabeledAugmentation);
                 using var unlabeledGenerator = StepRandom.Generator(config.Seed, s, StepRandom.UnlabeledAugmentation);
                 var (xl, yl) = batches.Labeled(labeledStream.Batch(s - 1, config.Schedule.BatchLabeled), labeledGenerator);
-                Tensor? xu = needsUnlabeled ? batches.Unlabeled(unlabeledStream.Batch(s - 1, config.Schedule.BatchUnlabeled), unlabeledGenerator) : null;
+                Tensor? xu = step.UsesUnlabeledData ? batches.Unlabeled(unlabeledStream.Batch(s - 1, config.Schedule.BatchUnlabeled), unlabeledGenerator) : null;
                 using var perturbationGenerator = StepRandom.Generator(config.Seed, s, StepRandom.Perturbation);
                 losses = step.Run(xl, yl, xu, perturbationGenerator);
             }

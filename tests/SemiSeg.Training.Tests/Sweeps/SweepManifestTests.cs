@@ -92,6 +92,7 @@ public class SweepManifestTests
     [InlineData("sweep: s\nbase: missing.yaml\n", "m.yaml:2: base: run config 'missing.yaml' not found", "relative to the manifest")]
     [InlineData("sweep: s\naxes: {teacher: [mt]}\nexclude:\n  - {teacher: mt}\n", "every cell is excluded", "narrow an exclusion")]
     [InlineData("sweep: s\naxes: {teacher: [mt]}\nreport: {rows: [model]}\n", "'model' is not an axis of this sweep", "teacher")]
+    [InlineData("sweep: s\naxes: {teacher: [mt]}\nreport: teacher\n", "m.yaml:3: report: must be a section", "rows: [teacher]")]
     public void BadManifestsFailWithLineFieldAndFix(string text, string expected, string fix)
     {
         var error = Assert.Throws<ConfigException>(() => Parse(text));

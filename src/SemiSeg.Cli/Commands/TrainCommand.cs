@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SemiSeg.Contracts;
 using SemiSeg.Training.Config;
 using SemiSeg.Training.Running;
 using Spectre.Console;
@@ -16,7 +17,9 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var seed = new Option<int?>("--seed") { Description = "Overrides the config's seed" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the output folder" };
-        var command = new Command("train", "Train one run and evaluate it") { config, output, device, seed, resume };
+        var events = new Option<bool>("--events") { Description = "Write machine-readable progress lines (used by worker silos)" };
+        var parentPid = new Option<int?>("--parent-pid") { Description = "Exit at once when this process ends (used by worker silos, so an orphaned run stops)" };
+        var command = new Command("train", "Train one run and evaluate it") { config, output, device, seed, resume, events, parentPid };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var runConfig = RunConfigLoader.Load(parse.GetValue(config)!.FullName);
@@ -32,7 +35,13 @@ public static class TrainCommand
                 Device = parse.GetValue(device)!,
                 Resume = parse.GetValue(resume),
             };
-            var result = RunWithProgress(request);
+            if (parse.GetValue(parentPid) is int parent)
+            {
+                ParentWatch.ExitWhenGone(parent);
+            }
+            var result = parse.GetValue(events)
+                ? Trainer.Run(request with { Observer = new EventsObserver(Console.Out) }, CancellationToken.None)
+                : RunWithProgress(request);
             PrintResult(result, folder);
             return 0;
         }));
@@ -101,6 +110,66 @@ public static class TrainCommand
             AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: {e.Metric} {e.Value:F2}%")));
 
         public void OnMessage(string message) => AnsiConsole.MarkupLine(Markup.Escape(message));
+    }
+}
+
+/// <summary>Plain lines plus one <see cref="TrainerEvent"/> line per step, checkpoint and evaluation.</summary>
+public sealed class EventsObserver(TextWriter writer) : IRunObserver
+{
+    private readonly PlainObserver plain = new(writer);
+
+    public void OnStep(StepProgress p) => Write(new TrainerEvent(TrainerEvent.StepType, p.Step, p.TotalSteps, p.Losses.Total, p.ImagesPerSecond, p.EstimatedRemaining.TotalSeconds));
+
+    public void OnEvaluation(Evaluation e)
+    {
+        plain.OnEvaluation(e);
+        Write(new TrainerEvent(TrainerEvent.EvaluationType, e.Step, Value: e.Value));
+    }
+
+    public void OnCheckpoint(CheckpointWritten c) => Write(new TrainerEvent(TrainerEvent.CheckpointType, c.Step, Path: Path.GetFullPath(c.Path)));
+
+    public void OnMessage(string message) => plain.OnMessage(message);
+
+    private void Write(TrainerEvent e)
+    {
+        writer.WriteLine(e.ToLine());
+        writer.Flush();
+    }
+}
+
+/// <summary>Ends this process when its parent (a worker silo) is gone: a run whose silo died must not keep going.</summary>
+public static class ParentWatch
+{
+    public const int ExitCode = 3;
+
+    public static void ExitWhenGone(int parentPid)
+    {
+        var thread = new Thread(() =>
+        {
+            while (true)
+            {
+                if (!IsAlive(parentPid))
+                {
+                    Console.Error.WriteLine($"parent process {parentPid} is gone: stopping this run");
+                    Environment.Exit(ExitCode);
+                }
+                Thread.Sleep(500);
+            }
+        }) { IsBackground = true, Name = "parent-watch" };
+        thread.Start();
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
 

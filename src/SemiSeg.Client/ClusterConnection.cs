@@ -1,0 +1,84 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace SemiSeg.Client;
+
+/// <summary>Where the cluster is: the same clustering settings the silos use.</summary>
+public sealed record ClusterSettings
+{
+    /// <summary>localhost (a silo on this machine, at <see cref="GatewayPort"/>) or azure-table.</summary>
+    public string Clustering { get; init; } = "localhost";
+
+    public string? ClusteringConnection { get; init; }
+
+    public string ClusterId { get; init; } = "semiseg";
+
+    public string ServiceId { get; init; } = "semiseg";
+
+    public int GatewayPort { get; init; } = 30000;
+}
+
+/// <summary>A connected client; dispose to disconnect.</summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost host;
+
+    private ClusterConnection(IHost host)
+    {
+        this.host = host;
+        Client = new SemiSegClient(host.Services.GetRequiredService<IClusterClient>());
+    }
+
+    public SemiSegClient Client { get; }
+
+    /// <summary>Connects, retrying while the cluster starts; a clear error when no silo answers.</summary>
+    public static async Task<ClusterConnection> ConnectAsync(ClusterSettings settings, CancellationToken cancellation = default)
+    {
+        if (settings.Clustering == "azure-table" && string.IsNullOrWhiteSpace(settings.ClusteringConnection))
+        {
+            throw new ArgumentException("--clustering-connection: azure-table clustering needs a connection string. Fix: pass the storage account's connection string ('UseDevelopmentStorage=true' for Azurite)");
+        }
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            switch (settings.Clustering)
+            {
+                case "localhost":
+                    client.UseLocalhostClustering(settings.GatewayPort, settings.ServiceId, settings.ClusterId);
+                    break;
+                case "azure-table":
+                    client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(settings.ClusteringConnection));
+                    break;
+                default:
+                    throw new ArgumentException($"--clustering: '{settings.Clustering}' is not supported. Fix: use localhost or azure-table");
+            }
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            host.Dispose();
+            throw new InvalidOperationException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {e.Message}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
+        }
+        return new ClusterConnection(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync();
+        host.Dispose();
+    }
+}

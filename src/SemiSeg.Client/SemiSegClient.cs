@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using Polly;
+using SemiSeg.Contracts;
+
+namespace SemiSeg.Client;
+
+/// <summary>
+/// The typed client: submit a sweep, ask its status, watch it, cancel it, read its results. Every call is retried on
+/// transient cluster errors (each command is idempotent, so a retry after an unknown outcome is safe).
+/// </summary>
+public sealed class SemiSegClient(IGrainFactory grains)
+{
+    private readonly ResiliencePipeline retry = new ResiliencePipelineBuilder()
+        .AddRetry(new Polly.Retry.RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<TimeoutException>().Handle<Orleans.Runtime.OrleansMessageRejectionException>()
+                .Handle<Orleans.Runtime.SiloUnavailableException>().Handle<Orleans.Runtime.Messaging.ConnectionFailedException>(),
+            MaxRetryAttempts = 6,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(250),
+        })
+        .AddTimeout(TimeSpan.FromMinutes(2))
+        .Build();
+
+    /// <summary>Starts the sweep, or resumes it ("resume = submit again": finished runs are not run twice).</summary>
+    public Task<SweepStatus> SubmitAsync(SweepSpec spec, CancellationToken cancellation = default) =>
+        Call(() => Sweep(spec.SweepId).Submit(spec), cancellation);
+
+    public Task<SweepStatus> SubmitAsync(string manifestPath, CancellationToken cancellation = default) =>
+        SubmitAsync(SweepSpecs.FromManifest(manifestPath), cancellation);
+
+    public Task<SweepStatus> GetStatusAsync(string sweepId, CancellationToken cancellation = default) =>
+        Call(() => Sweep(sweepId).GetStatus(), cancellation);
+
+    public Task<SweepStatus> CancelAsync(string sweepId, CancellationToken cancellation = default) =>
+        Call(() => Sweep(sweepId).Cancel(), cancellation);
+
+    public Task<SweepResults> GetResultsAsync(string sweepId, CancellationToken cancellation = default) =>
+        Call(() => Sweep(sweepId).GetResults(), cancellation);
+
+    public Task<string[]> ListSweepsAsync(CancellationToken cancellation = default) =>
+        Call(() => grains.GetGrain<ISweepDirectoryGrain>(0).GetAll(), cancellation);
+
+    /// <summary>The sweep's status every <paramref name="interval"/> (default 1 s) until it has finished.</summary>
+    public async IAsyncEnumerable<SweepStatus> WatchAsync(string sweepId, TimeSpan? interval = null, [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        while (true)
+        {
+            var status = await GetStatusAsync(sweepId, cancellation);
+            yield return status;
+            if (status.FinishedAt is not null)
+            {
+                yield break;
+            }
+            await Task.Delay(interval ?? TimeSpan.FromSeconds(1), cancellation);
+        }
+    }
+
+    private ISweepGrain Sweep(string id) => grains.GetGrain<ISweepGrain>(id);
+
+    private async Task<T> Call<T>(Func<Task<T>> call, CancellationToken cancellation) =>
+        await retry.ExecuteAsync(async _ => await call(), cancellation);
+}

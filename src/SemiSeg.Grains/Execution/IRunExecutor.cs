@@ -1,0 +1,29 @@
+namespace SemiSeg.Grains.Execution;
+
+/// <summary>One attempt of a run, as handed to an executor.</summary>
+/// <param name="ResumeCheckpoint">Store path of the checkpoint to resume from, or null to start fresh.</param>
+/// <param name="WorkDirectory">A local folder of this attempt's own (nothing else writes there).</param>
+public sealed record RunExecution(string RunKey, int Attempt, string ConfigJson, WorkerSlot Slot, string? ResumeCheckpoint, string WorkDirectory);
+
+/// <summary>How an attempt ended. <paramref name="Files"/>: local files to keep in the store (metrics, result).</summary>
+public sealed record ExecutionOutcome(RunState State, string? ResultJson, string? Error, IReadOnlyList<string> Files)
+{
+    public static ExecutionOutcome Cancelled() => new(RunState.Cancelled, null, null, []);
+}
+
+/// <summary>What an executor tells the worker while it runs.</summary>
+public interface IExecutionReporter
+{
+    void Progress(RunProgress progress);
+
+    /// <summary>A checkpoint was written locally; the worker uploads it (with <paramref name="companions"/>, e.g. the
+    /// metrics log up to that step) and records it with the run grain.</summary>
+    Task CheckpointAsync(int step, string localFile, IReadOnlyList<string> companions);
+}
+
+/// <summary>Runs one attempt to its end. Must honour cancellation promptly (a cancel is a kill) and must never throw
+/// for a failed training: failures are an outcome.</summary>
+public interface IRunExecutor
+{
+    Task<ExecutionOutcome> ExecuteAsync(RunExecution execution, IExecutionReporter reporter, CancellationToken cancellation);
+}

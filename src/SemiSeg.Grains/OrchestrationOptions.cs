@@ -1,0 +1,40 @@
+namespace SemiSeg.Grains;
+
+/// <summary>Timings and limits of supervision, shared by every silo of a cluster.</summary>
+public sealed class OrchestrationOptions
+{
+    /// <summary>How often a worker tells the run grain its attempt is alive (and learns of a cancel).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An attempt without a heartbeat for this long is given up and the run goes back to pending. A dead
+    /// silo's attempts are given up sooner, as soon as membership declares the silo dead.</summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often a sweep supervises its running runs and saves its state.</summary>
+    public TimeSpan SupervisorInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Attempts that fail (the trainer exits with an error) before the run is marked failed.</summary>
+    public int MaxFailedAttempts { get; set; } = 3;
+
+    /// <summary>Attempts lost with their silo before the run is marked failed (a run that kills its silo each time).</summary>
+    public int MaxLostAttempts { get; set; } = 10;
+
+    public void Validate()
+    {
+        if (HeartbeatInterval <= TimeSpan.Zero || LeaseTimeout <= HeartbeatInterval * 2)
+        {
+            throw new ArgumentException($"orchestration: lease timeout ({LeaseTimeout}) must be more than twice the heartbeat interval ({HeartbeatInterval}). Fix: raise LeaseTimeout or lower HeartbeatInterval");
+        }
+        if (MaxFailedAttempts < 1 || MaxLostAttempts < 1)
+        {
+            throw new ArgumentException("orchestration: MaxFailedAttempts and MaxLostAttempts must be at least 1. Fix: set them to 1 or more");
+        }
+    }
+}
+
+/// <summary>Names shared by the silo host and the grains.</summary>
+public static class StorageNames
+{
+    /// <summary>The grain storage provider holding sweep, run and directory state.</summary>
+    public const string GrainState = "semiseg";
+}

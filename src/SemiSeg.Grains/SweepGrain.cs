@@ -1,0 +1,324 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SemiSeg.Storage;
+
+namespace SemiSeg.Grains;
+
+[GenerateSerializer, Alias("semiseg.SweepRunEntry")]
+public sealed class SweepRunEntry
+{
+    [Id(0)] public RunState State { get; set; } = RunState.Pending;
+    [Id(1)] public double? Value { get; set; }
+    [Id(2)] public double? WallSeconds { get; set; }
+    [Id(3)] public string? Error { get; set; }
+    [Id(4)] public int Attempts { get; set; }
+}
+
+[GenerateSerializer, Alias("semiseg.SweepGrainState")]
+public sealed class SweepGrainState
+{
+    [Id(0)] public string? ManifestSha256 { get; set; }
+    [Id(1)] public SweepState State { get; set; }
+    [Id(2)] public DateTimeOffset SubmittedAt { get; set; }
+    [Id(3)] public DateTimeOffset? FinishedAt { get; set; }
+    [Id(4)] public int ReusedResults { get; set; }
+
+    /// <summary>Run key → its state in this sweep. A dictionary keyed by run key: a run is counted once.</summary>
+    [Id(5)] public Dictionary<string, SweepRunEntry> Runs { get; set; } = [];
+}
+
+/// <summary>
+/// One sweep (key: sweep id). Holds the run states; free worker slots pull runs from it (<see cref="TakeNext"/>), so
+/// the cluster is never over-subscribed; a supervisor timer re-drives runs whose attempt was lost, so nothing depends
+/// on a client staying connected. The expanded spec lives in the artifact store, the grain state holds run states.
+/// </summary>
+public sealed class SweepGrain(
+    [PersistentState("sweep", StorageNames.GrainState)] IPersistentState<SweepGrainState> state,
+    IArtifactStore store,
+    OrchestrationOptions options,
+    TimeProvider time,
+    ILogger<SweepGrain> log) : Grain, ISweepGrain
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    private SweepGrainState S => state.State;
+    private string SweepId => this.GetPrimaryKeyString();
+
+    private SweepSpec? spec;
+    private Dictionary<string, RunSpec> runSpecs = [];
+    private readonly Queue<string> queue = new();
+    private readonly Dictionary<string, DateTimeOffset> dispatchedAt = [];
+    private readonly Dictionary<string, RunSnapshot> active = [];
+    private bool dirty;
+    private IGrainTimer? supervisor;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.RecordExists && S.ManifestSha256 is not null)
+        {
+            string? json = await store.ReadTextAsync(StorePaths.SweepSpec(SweepId), cancellationToken);
+            if (json is null)
+            {
+                log.LogError("Sweep {Sweep}: its spec is missing from the store ({Store}); submit the manifest again", SweepId, store.Location);
+                return;
+            }
+            Load(JsonSerializer.Deserialize<SweepSpec>(json, Json)!);
+            foreach (var (key, entry) in S.Runs.Where(r => r.Value.State == RunState.Pending))
+            {
+                queue.Enqueue(key);
+            }
+            EnsureSupervisor();
+        }
+    }
+
+    public async Task<SweepStatus> Submit(SweepSpec submitted)
+    {
+        if (submitted.SweepId != SweepId)
+        {
+            throw new ArgumentException($"sweep id '{submitted.SweepId}' submitted to grain '{SweepId}'");
+        }
+        await store.WriteTextAsync(StorePaths.SweepSpec(SweepId), JsonSerializer.Serialize(submitted, Json), CancellationToken.None);
+        await store.WriteTextAsync(StorePaths.SweepManifest(SweepId), submitted.ManifestText, CancellationToken.None);
+        Load(submitted);
+        if (!state.RecordExists || S.ManifestSha256 is null)
+        {
+            S.SubmittedAt = time.GetUtcNow();
+        }
+        S.ManifestSha256 = submitted.ManifestSha256;
+        S.State = SweepState.Running;
+        S.FinishedAt = null;
+
+        // Results in the store are the source of truth: a run with a committed result is done, whoever ran it.
+        var committed = new HashSet<string>();
+        await foreach (string path in store.ListAsync(StorePaths.ResultsPrefix, CancellationToken.None))
+        {
+            committed.Add(Path.GetFileNameWithoutExtension(path));
+        }
+        var runs = new Dictionary<string, SweepRunEntry>();
+        var toPrepare = new List<string>();
+        S.ReusedResults = 0;
+        foreach (var run in submitted.Runs)
+        {
+            var entry = S.Runs.GetValueOrDefault(run.RunKey) ?? new SweepRunEntry();
+            runs[run.RunKey] = entry;
+            if (committed.Contains(run.RunKey))
+            {
+                S.ReusedResults++;
+                if (entry.State != RunState.Succeeded || entry.Value is null)
+                {
+                    string? json = await store.ReadTextAsync(StorePaths.Result(run.RunKey), CancellationToken.None);
+                    entry.State = RunState.Succeeded;
+                    entry.Value = json is null ? null : ResultFiles.Metric(json, submitted.Report.Metric);
+                    entry.WallSeconds = json is null ? null : ResultFiles.Metric(json, "wall_seconds");
+                }
+            }
+            else
+            {
+                toPrepare.Add(run.RunKey);
+            }
+        }
+        S.Runs = runs;
+
+        // Failed and cancelled runs run again; runs already running (a resubmit, or shared with another sweep) go on.
+        queue.Clear();
+        foreach (var chunk in toPrepare.Chunk(256))
+        {
+            var snapshots = await Task.WhenAll(chunk.Select(key => GrainFactory.GetGrain<IRunGrain>(key).Prepare(resultInStore: false)));
+            foreach (var snapshot in snapshots)
+            {
+                var entry = S.Runs[snapshot.RunKey];
+                entry.State = snapshot.State;
+                entry.Error = null;
+                entry.Attempts = snapshot.Attempt;
+                if (snapshot.State == RunState.Pending)
+                {
+                    queue.Enqueue(snapshot.RunKey);
+                }
+                else if (snapshot.State == RunState.Running)
+                {
+                    active[snapshot.RunKey] = snapshot;
+                }
+            }
+        }
+        await FinishIfDone();
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<ISweepDirectoryGrain>(0).SetActive(SweepId, S.State == SweepState.Running);
+        EnsureSupervisor();
+        log.LogInformation("Sweep {Sweep}: {Runs} runs, {Reused} reused from the store, {Queued} queued", SweepId, S.Runs.Count, S.ReusedResults, queue.Count);
+        return Status();
+    }
+
+    public Task<RunTicket?> TakeNext(WorkerSlot slot)
+    {
+        if (S.State != SweepState.Running)
+        {
+            return Task.FromResult<RunTicket?>(null);
+        }
+        while (queue.TryDequeue(out string? key))
+        {
+            if (S.Runs.TryGetValue(key, out var entry) && entry.State == RunState.Pending)
+            {
+                // Running from the sweep's point of view until the run grain says otherwise (supervision checks it).
+                entry.State = RunState.Running;
+                dispatchedAt[key] = time.GetUtcNow();
+                dirty = true;
+                return Task.FromResult<RunTicket?>(new RunTicket(SweepId, key, runSpecs[key].ConfigJson));
+            }
+        }
+        return Task.FromResult<RunTicket?>(null);
+    }
+
+    public async Task OnRunChanged(RunSnapshot snapshot)
+    {
+        await Apply(snapshot);
+        await FinishIfDone();
+    }
+
+    public async Task<SweepStatus> Cancel()
+    {
+        if (S.State == SweepState.Running)
+        {
+            S.State = SweepState.Cancelled;
+            queue.Clear();
+            var open = S.Runs.Where(r => !r.Value.State.IsTerminal()).Select(r => r.Key).ToList();
+            foreach (var chunk in open.Chunk(256))
+            {
+                foreach (var snapshot in await Task.WhenAll(chunk.Select(key => GrainFactory.GetGrain<IRunGrain>(key).RequestCancel())))
+                {
+                    await Apply(snapshot);
+                }
+            }
+            await FinishIfDone();
+            await state.WriteStateAsync();
+            dirty = false;
+            log.LogInformation("Sweep {Sweep} cancelled; {Running} running runs are being stopped", SweepId, active.Count);
+        }
+        return Status();
+    }
+
+    public Task<SweepStatus> GetStatus() => Task.FromResult(Status());
+
+    public Task<SweepResults> GetResults()
+    {
+        var report = spec?.Report ?? new ReportSpec([], [], "value");
+        var rows = (spec?.Runs ?? []).Select(run =>
+        {
+            var entry = S.Runs.GetValueOrDefault(run.RunKey) ?? new SweepRunEntry();
+            return new RunRow(run.RunKey, run.CellKey, run.Seed, run.Labels, entry.State, entry.Value, entry.WallSeconds, entry.Error, entry.Attempts);
+        }).ToArray();
+        return Task.FromResult(new SweepResults(SweepId, S.State, report, rows));
+    }
+
+    private void Load(SweepSpec loaded)
+    {
+        spec = loaded;
+        runSpecs = loaded.Runs.ToDictionary(r => r.RunKey);
+    }
+
+    private async Task Apply(RunSnapshot snapshot)
+    {
+        if (!S.Runs.TryGetValue(snapshot.RunKey, out var entry))
+        {
+            return;
+        }
+        if (snapshot.State == RunState.Pending && dispatchedAt.TryGetValue(snapshot.RunKey, out var at) && time.GetUtcNow() - at < options.LeaseTimeout)
+        {
+            return; // dispatched a moment ago; the worker has not called Begin yet
+        }
+        var previous = entry.State;
+        entry.State = snapshot.State;
+        entry.Attempts = snapshot.Attempt;
+        entry.Error = snapshot.Error;
+        if (snapshot.State == RunState.Succeeded && snapshot.Outcome is { } outcome && previous != RunState.Succeeded)
+        {
+            entry.WallSeconds = outcome.WallSeconds;
+            entry.Value = spec?.Report.Metric is null or "value" ? outcome.Value
+                : await store.ReadTextAsync(outcome.ResultPath, CancellationToken.None) is string json ? ResultFiles.Metric(json, spec.Report.Metric) : null;
+        }
+        if (snapshot.State == RunState.Running)
+        {
+            active[snapshot.RunKey] = snapshot;
+        }
+        else
+        {
+            active.Remove(snapshot.RunKey);
+            dispatchedAt.Remove(snapshot.RunKey);
+        }
+        if (snapshot.State == RunState.Pending && previous != RunState.Pending)
+        {
+            if (S.State == SweepState.Running)
+            {
+                queue.Enqueue(snapshot.RunKey);
+            }
+            else
+            {
+                entry.State = RunState.Cancelled; // lost while the sweep was being cancelled
+            }
+        }
+        dirty |= previous != entry.State || snapshot.State.IsTerminal();
+    }
+
+    private async Task FinishIfDone()
+    {
+        if (S.FinishedAt is not null || S.Runs.Values.Any(r => !r.State.IsTerminal()))
+        {
+            return;
+        }
+        if (S.State == SweepState.Running)
+        {
+            S.State = SweepState.Completed;
+        }
+        S.FinishedAt = time.GetUtcNow();
+        dirty = true;
+        var results = await GetResults();
+        await store.WriteTextAsync($"{StorePaths.SweepReport(SweepId)}/results.json", JsonSerializer.Serialize(results, Json), CancellationToken.None);
+        await GrainFactory.GetGrain<ISweepDirectoryGrain>(0).SetActive(SweepId, false);
+        var counts = Counts();
+        log.LogInformation("Sweep {Sweep} {State}: {Succeeded} succeeded, {Failed} failed, {Cancelled} cancelled",
+            SweepId, S.State, counts.Succeeded, counts.Failed, counts.Cancelled);
+    }
+
+    private void EnsureSupervisor()
+    {
+        supervisor ??= this.RegisterGrainTimer(Supervise, new GrainTimerCreationOptions
+        {
+            DueTime = options.SupervisorInterval,
+            Period = options.SupervisorInterval,
+            KeepAlive = true,
+        });
+    }
+
+    /// <summary>Asks each running run's grain whether its attempt is alive; lost ones go back to the queue.</summary>
+    private async Task Supervise(CancellationToken cancellation)
+    {
+        var running = S.Runs.Where(r => r.Value.State == RunState.Running).Select(r => r.Key).ToList();
+        foreach (var chunk in running.Chunk(256))
+        {
+            foreach (var snapshot in await Task.WhenAll(chunk.Select(key => GrainFactory.GetGrain<IRunGrain>(key).Supervise())))
+            {
+                await Apply(snapshot);
+            }
+        }
+        await FinishIfDone();
+        if (dirty)
+        {
+            dirty = false;
+            await state.WriteStateAsync(cancellation);
+        }
+        if (S.FinishedAt is not null && active.Count == 0)
+        {
+            supervisor?.Dispose();
+            supervisor = null;
+        }
+    }
+
+    private RunCounts Counts()
+    {
+        int Count(RunState s) => S.Runs.Values.Count(r => r.State == s);
+        return new RunCounts(S.Runs.Count, Count(RunState.Pending), Count(RunState.Running), Count(RunState.Succeeded), Count(RunState.Failed), Count(RunState.Cancelled));
+    }
+
+    private SweepStatus Status() =>
+        new(SweepId, S.State, Counts(), active.Values.OrderBy(s => s.RunKey, StringComparer.Ordinal).ToArray(), S.SubmittedAt, S.FinishedAt, S.ReusedResults);
+}

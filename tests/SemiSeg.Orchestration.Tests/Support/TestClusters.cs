@@ -1,0 +1,112 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using SemiSeg.Contracts;
+using SemiSeg.Grains;
+using SemiSeg.Grains.Execution;
+using SemiSeg.Silo;
+using SemiSeg.Storage;
+
+namespace SemiSeg.Orchestration.Tests.Support;
+
+/// <summary>An in-process cluster of SemiSeg silos sharing one local store, all running the given executor.</summary>
+public sealed class TestClusters : IAsyncDisposable
+{
+    public InProcessTestCluster Cluster { get; }
+    public string StoreRoot { get; }
+    public IArtifactStore Store { get; }
+
+    private TestClusters(InProcessTestCluster cluster, string storeRoot)
+    {
+        Cluster = cluster;
+        StoreRoot = storeRoot;
+        Store = new LocalArtifactStore(storeRoot);
+    }
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static OrchestrationOptions FastOptions() => new()
+    {
+        HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        LeaseTimeout = TimeSpan.FromSeconds(3),
+        SupervisorInterval = TimeSpan.FromMilliseconds(300),
+        MaxFailedAttempts = 3,
+    };
+
+    public static async Task<TestClusters> StartAsync(IRunExecutor executor, short silos = 2, int slotsPerSilo = 2, OrchestrationOptions? options = null, string? storeRoot = null)
+    {
+        storeRoot ??= Path.Combine(Path.GetTempPath(), "semiseg-tests", Guid.NewGuid().ToString("N"));
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSilo((siloOptions, silo) =>
+        {
+            silo.Services.AddSingleton(executor);
+            silo.AddSemiSeg(new SiloSettings
+            {
+                Role = SiloSettings.Worker,
+                Slots = slotsPerSilo,
+                Storage = $"local:{storeRoot}",
+                WorkerName = siloOptions.SiloName,
+                WorkDirectory = Path.Combine(storeRoot, "work", siloOptions.SiloName),
+            }, options ?? FastOptions());
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new TestClusters(cluster, storeRoot);
+    }
+
+    public static SweepSpec Spec(string id, int cells, int seeds, string report = "value")
+    {
+        var runs = new List<RunSpec>();
+        for (int c = 0; c < cells; c++)
+        {
+            for (int s = 0; s < seeds; s++)
+            {
+                runs.Add(new RunSpec($"{id}-c{c}-s{s}", $"{id}-c{c}", s, new Dictionary<string, string> { ["teacher"] = $"t{c}" },
+                    $$"""{"name":"{{id}}-c{{c}}","seed":{{s}}}"""));
+            }
+        }
+        return new SweepSpec(id, $"{id}.yaml", "sweep: " + id, "sha-" + id, new ReportSpec(["teacher"], [], report), [.. runs]);
+    }
+
+    public async Task<SweepStatus> WaitFinishedAsync(string sweepId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var status = await Grains.GetGrain<ISweepGrain>(sweepId).GetStatus();
+            if (status.FinishedAt is not null)
+            {
+                return status;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"sweep {sweepId} did not finish in {timeout}: {status.Counts}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    public static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out after {timeout} waiting for {what}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(StoreRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -84,10 +84,11 @@ public static class SiloHosting
     }
 
     /// <summary>A silo process: Kestrel for the dashboard (coordinator) plus the Orleans silo.</summary>
-    public static WebApplication BuildSiloHost(SiloSettings settings, string[]? args = null, Action<ISiloBuilder>? configure = null)
+    public static WebApplication BuildSiloHost(SiloSettings settings, Action<ISiloBuilder>? configure = null, Action<WebApplicationBuilder>? configureHost = null)
     {
         settings.Validate();
-        var builder = WebApplication.CreateBuilder(args ?? []);
+        var builder = WebApplication.CreateBuilder();
+        configureHost?.Invoke(builder);
         bool dashboard = settings.DashboardUrls is not null;
         builder.WebHost.UseUrls(dashboard ? settings.DashboardUrls! : "http://127.0.0.1:0");
         builder.UseOrleans(silo =>

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using SemiSeg.Contracts;
+using SemiSeg.Reports;
+using SemiSeg.Sweeps;
+
+namespace SemiSeg.Cli.Commands;
+
+/// <summary>Writes a sweep's table (Markdown and CSV) and its per-run results under a folder.</summary>
+public static class SweepReports
+{
+    public static string Write(SweepResults results, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var records = results.Runs.Select(r => new RunRecord(r.RunKey, r.CellKey, r.Seed, r.Labels, Status(r.State), r.Value, r.Error, r.WallSeconds)).ToList();
+        var layout = new ReportLayout(results.Report.Rows, results.Report.Columns, results.Report.Metric);
+        var table = ResultTable.Build(CellSummaries.From(records), layout);
+        string markdown = table.ToMarkdown();
+        File.WriteAllText(Path.Combine(folder, "table.md"), markdown);
+        File.WriteAllText(Path.Combine(folder, "table.csv"), table.ToCsv());
+        File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+        return markdown;
+    }
+
+    /// <summary>One line per failed run with its error, for the end of a sweep.</summary>
+    public static IEnumerable<string> Failures(SweepResults results) =>
+        results.Runs.Where(r => r.State == RunState.Failed)
+            .Select(r => $"{string.Join(", ", r.Labels.Select(l => $"{l.Key}={l.Value}"))}, seed {r.Seed} ({r.RunKey[..Math.Min(12, r.RunKey.Length)]}): {r.Error}");
+
+    private static RunStatus Status(RunState state) => state switch
+    {
+        RunState.Succeeded => RunStatus.Succeeded,
+        RunState.Failed => RunStatus.Failed,
+        RunState.Cancelled => RunStatus.Cancelled,
+        RunState.Running => RunStatus.Running,
+        _ => RunStatus.Pending,
+    };
+}

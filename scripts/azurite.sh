@@ -3,7 +3,7 @@
 #   install  npm-installs azurite@3.37.0 into .tools/azurite (once; about 15 s, never committed).
 #   start    runs blob, queue and table on 127.0.0.1:10000/10001/10002 with a temp data folder, waits until the
 #            blob and table ports accept connections, and prints an export line for SEMISEG_AZURITE.
-#   stop     sends SIGTERM to the started process and waits for it to exit.
+#   stop     sends SIGTERM to the started process, waits for it to exit, and deletes its data folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ version=3.37.0
 dir=.tools/azurite
 bin="$dir/node_modules/.bin/azurite"
 pidfile=.tools/azurite.pid
+locationfile=.tools/azurite.location
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -43,6 +44,7 @@ start() {
       --location "$location" --silent --skipApiVersionCheck --disableTelemetry \
       >"$location/azurite.log" 2>&1 &
     echo $! >"$pidfile"
+    echo "$location" >"$locationfile"
     for _ in $(seq 1 300); do
       if port_open 10000 && port_open 10002; then break; fi
       if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -77,6 +79,10 @@ stop() {
     fi
   fi
   rm -f "$pidfile"
+  if [ -f "$locationfile" ]; then
+    rm -rf "$(cat "$locationfile")"
+    rm -f "$locationfile"
+  fi
 }
 
 case "${1:-}" in

@@ -18,8 +18,9 @@ public static partial class ArtifactStores
     /// <c>azure:UseDevelopmentStorage=true</c> for Azurite. Remote calls go through <see cref="StoreResilience"/>.
     /// </summary>
     /// <param name="time">The clock for the resilience pipeline (tests pass a fake one).</param>
+    /// <param name="resilience">Retry, timeout and breaker settings for a remote store; defaults when null.</param>
     /// <exception cref="ArgumentException">The spec is malformed; the message names it (secrets hidden) and the fix.</exception>
-    public static IArtifactStore Create(string spec, TimeProvider? time = null)
+    public static IArtifactStore Create(string spec, TimeProvider? time = null, StoreResilienceOptions? resilience = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         int colon = spec.IndexOf(':', StringComparison.Ordinal);
@@ -45,7 +46,7 @@ public static partial class ArtifactStores
                     + "or azure:DefaultEndpointsProtocol=https;AccountName=NAME;AccountKey=KEY;EndpointSuffix=core.windows.net");
             }
             return new AzureBlobArtifactStore(service.GetBlobContainerClient(container),
-                StoreResilience.Create(new StoreResilienceOptions(), time));
+                StoreResilience.Create(resilience, time));
         }
         throw Bad(spec, colon < 0 ? $"no kind. {Fix}" : $"unknown kind '{kind}'. {Fix}");
     }

@@ -111,8 +111,12 @@ public sealed class LocalArtifactStore : IArtifactStore
         return Task.CompletedTask;
     }
 
-    private string FullPath(string path) =>
-        Path.Combine(Root, ArtifactPath.Validate(path).Replace('/', Path.DirectorySeparatorChar));
+    private string FullPath(string path)
+    {
+        if (ArtifactPath.Validate(path).EndsWith(TempSuffix, StringComparison.Ordinal))
+            throw new ArgumentException($"artifact path '{path}' is invalid: the suffix {TempSuffix} is reserved for temp files", nameof(path));
+        return Path.Combine(Root, path.Replace('/', Path.DirectorySeparatorChar));
+    }
 
     private static async Task<string> WriteTempAsync(string target, Stream content, CancellationToken ct)
     {

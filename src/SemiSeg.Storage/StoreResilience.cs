@@ -82,6 +82,8 @@ public static class StoreResilience
     public static bool IsTransient(Exception e) => e switch
     {
         RequestFailedException r => r.Status is 0 or 408 or 429 or 500 or 502 or 503 or 504,
+        // A missing local file is an IOException too, but not one that goes away.
+        FileNotFoundException or DirectoryNotFoundException => false,
         HttpRequestException or TimeoutRejectedException or TimeoutException or IOException => true,
         // Azure.Core reports its own network timeout as a cancellation caused by a TimeoutException.
         OperationCanceledException { InnerException: TimeoutException } => true,

@@ -173,4 +173,19 @@ public sealed class AzureBlobArtifactStoreTests : ArtifactStoreContract
         await store.WriteTextAsync("a.txt", "recovered");
         Assert.Equal("recovered", await store.ReadTextAsync("a.txt"));
     }
+
+    [Fact]
+    public async Task Cancellation_by_the_caller_is_not_wrapped_or_retried()
+    {
+        await Store.ExistsAsync("warm-up", default);
+        using var cancel = new CancellationTokenSource();
+        _faults.Arm(1, () =>
+        {
+            cancel.Cancel();
+            return Status(503, "ServerBusy");
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.WriteTextAsync("a.txt", "a", cancel.Token));
+        Assert.Equal(1, _faults.Requests);
+    }
 }

@@ -33,4 +33,11 @@ public sealed class LocalArtifactStoreTests : ArtifactStoreContract
 
         Assert.Equal(["x.txt", "y.txt"], Directory.GetFiles(Path.Combine(Scratch, "store", "a")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task The_temp_suffix_is_reserved()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Store.WriteTextAsync("a/x.semiseg-tmp", "1"));
+        Assert.StartsWith("artifact path 'a/x.semiseg-tmp' is invalid: the suffix .semiseg-tmp is reserved for temp files", error.Message, StringComparison.Ordinal);
+    }
 }

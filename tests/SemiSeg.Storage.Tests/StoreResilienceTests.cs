@@ -38,6 +38,7 @@ public sealed class StoreResilienceTests
         Assert.True(StoreResilience.IsTransient(new TaskCanceledException("network timeout", new TimeoutException())));
         Assert.False(StoreResilience.IsTransient(new TaskCanceledException("cancelled by the caller")));
         Assert.False(StoreResilience.IsTransient(new ArgumentException("bad")));
+        Assert.False(StoreResilience.IsTransient(new FileNotFoundException("no such checkpoint")));
         Assert.False(StoreResilience.IsTransient(new BrokenCircuitException()));
         Assert.False(StoreResilience.IsTransient(new ArtifactStoreException("already retried", new IOException())));
     }

@@ -39,7 +39,12 @@ public static class Azurite
     {
         string? given = Environment.GetEnvironmentVariable("SEMISEG_AZURITE");
         if (!string.IsNullOrWhiteSpace(given))
-            return FromConnectionString(given);
+        {
+            Endpoints endpoints = FromConnectionString(given);
+            if (!PortOpen(endpoints.Blob.Port))
+                throw new InvalidOperationException($"SEMISEG_AZURITE is set but nothing listens on {endpoints.Blob}: run scripts/azurite.sh start, or unset it to let the tests start their own Azurite.");
+            return endpoints;
+        }
 
         string root = RepoRoot();
         string azurite = Path.Combine(root, ".tools", "azurite", "node_modules", ".bin", "azurite");

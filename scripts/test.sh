@@ -7,9 +7,21 @@ bash scripts/setup.sh || exit $?
 
 dotnet build SemiSegOrleans.sln -c Release -v q -nologo || exit $?
 
+# Azurite (Azure Storage emulator) for the storage and cluster tests, stopped again on any exit. If its default ports
+# are taken (e.g. another checkout is testing), SEMISEG_AZURITE stays unset and the tests start their own on free ports.
+bash scripts/azurite.sh install || exit $?
+trap 'bash scripts/azurite.sh stop' EXIT
+if azurite_env=$(bash scripts/azurite.sh start); then
+  eval "$azurite_env"
+else
+  echo "warning: Azurite did not start on its default ports; the tests start their own" >&2
+fi
+
 log=$(mktemp)
 status=0
 dotnet test SemiSegOrleans.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+bash scripts/azurite.sh stop
+trap - EXIT
 
 # dotnet test prints one summary line per test assembly, e.g.
 #   Passed!  - Failed:     0, Passed:    47, Skipped:     0, Total:    47, Duration: 1 s - X.Tests.dll (net10.0)

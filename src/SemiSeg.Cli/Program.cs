@@ -11,7 +11,13 @@ public static class Program
         {
             TrainCommand.Create(),
             ValidateCommand.Create(),
+            RunCommand.Create(),
+            SiloCommand.Create(),
         };
+        foreach (var verb in ClientCommands.Create())
+        {
+            root.Subcommands.Add(verb);
+        }
         return root.Parse(args).Invoke();
     }
 }

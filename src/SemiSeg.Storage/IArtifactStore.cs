@@ -1,63 +1,42 @@
 namespace SemiSeg.Storage;
 
+/// <summary>
+/// The store for checkpoints, metrics, results and reports: a local folder (<see cref="LocalArtifactStore"/>) or an
+/// Azure blob container (<see cref="AzureBlobArtifactStore"/>). Paths are relative and '/'-separated
+/// (see <see cref="ArtifactPath"/>); every method throws <see cref="ArgumentException"/> for an invalid path.
+/// </summary>
 public interface IArtifactStore
 {
+    /// <summary>Where the store lives, for messages: <c>local:/abs/path</c> or <c>azure:account/container</c>.</summary>
     string Location { get; }
+
+    /// <summary>Creates or overwrites <paramref name="path"/> atomically: readers see the old or the new content, never part of it.</summary>
     Task WriteAsync(string path, Stream content, CancellationToken ct);
+
+    /// <summary>
+    /// Creates <paramref name="path"/> only if it is absent, atomically (for exactly-once commits of small results).
+    /// Returns true when the path now holds exactly this content: created by this call, or already there with
+    /// identical bytes; false when it holds different content (another writer won).
+    /// </summary>
+    /// <remarks>
+    /// "Already there with identical bytes" counts as success because a remote create can succeed on the server while
+    /// its response is lost; the retry then finds the blob it wrote itself. Treating identical content as success
+    /// makes that retry, and any repeat of the same deterministic commit, idempotent. Writers that must know whether
+    /// they were first have to write distinguishable content (e.g. include a writer id).
+    /// </remarks>
     Task<bool> TryCreateAsync(string path, Stream content, CancellationToken ct);
+
+    /// <summary>Opens <paramref name="path"/> for reading; null when it does not exist. The caller disposes the stream.</summary>
     Task<Stream?> OpenReadAsync(string path, CancellationToken ct);
+
     Task<bool> ExistsAsync(string path, CancellationToken ct);
+
+    /// <summary>
+    /// The paths that start with <paramref name="prefix"/> (a plain string prefix, so "runs/" lists a folder and
+    /// "runs/ab" also matches "runs/abc/x"), in ordinal order. An empty prefix lists everything.
+    /// </summary>
     IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken ct);
+
+    /// <summary>Deletes <paramref name="path"/>; no error when it does not exist.</summary>
     Task DeleteAsync(string path, CancellationToken ct);
-}
-
-public static class ArtifactStoreExtensions
-{
-    public static async Task WriteTextAsync(this IArtifactStore store, string path, string text, CancellationToken ct)
-    {
-        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
-        await store.WriteAsync(path, stream, ct);
-    }
-
-    public static async Task<string?> ReadTextAsync(this IArtifactStore store, string path, CancellationToken ct)
-    {
-        await using var stream = await store.OpenReadAsync(path, ct);
-        if (stream is null)
-        {
-            return null;
-        }
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync(ct);
-    }
-
-    public static async Task UploadFileAsync(this IArtifactStore store, string path, string localFile, CancellationToken ct)
-    {
-        await using var stream = File.OpenRead(localFile);
-        await store.WriteAsync(path, stream, ct);
-    }
-
-    public static async Task<bool> DownloadFileAsync(this IArtifactStore store, string path, string localFile, CancellationToken ct)
-    {
-        await using var stream = await store.OpenReadAsync(path, ct);
-        if (stream is null)
-        {
-            return false;
-        }
-        string temp = localFile + ".download";
-        await using (var file = File.Create(temp))
-        {
-            await stream.CopyToAsync(file, ct);
-        }
-        File.Move(temp, localFile, overwrite: true);
-        return true;
-    }
-}
-
-// Placeholder until the storage branch is merged.
-public static class ArtifactStores
-{
-    public static IArtifactStore Create(string spec) => spec.StartsWith("local:", StringComparison.Ordinal)
-        ? new LocalArtifactStore(spec["local:".Length..]) : throw new NotSupportedException(spec);
-
-    public static string AzureConnectionString(string spec) => spec["azure:".Length..];
 }

@@ -2,70 +2,148 @@ using System.Runtime.CompilerServices;
 
 namespace SemiSeg.Storage;
 
-// Placeholder until the storage branch is merged.
-public sealed class LocalArtifactStore(string root) : IArtifactStore
+/// <summary>
+/// Artifacts as files under a root folder. Writes go to a temp file in the target folder and are renamed into place,
+/// so readers never see a partial file. A path must not be both a file and a folder ("a" and "a/b").
+/// </summary>
+public sealed class LocalArtifactStore : IArtifactStore
 {
-    public string Location => $"local:{Path.GetFullPath(root)}";
+    // Temp files carry this suffix; List skips them. A crash can leave one behind: harmless, never listed.
+    private const string TempSuffix = ".semiseg-tmp";
 
-    private string Full(string path) => Path.Combine(root, path);
+    public LocalArtifactStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        Root = Path.GetFullPath(root);
+    }
+
+    /// <summary>The absolute root folder.</summary>
+    public string Root { get; }
+
+    public string Location => "local:" + Root;
 
     public async Task WriteAsync(string path, Stream content, CancellationToken ct)
     {
-        string full = Full(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await using (var file = File.Create(temp))
+        string target = FullPath(path);
+        string temp = await WriteTempAsync(target, content, ct).ConfigureAwait(false);
+        try
         {
-            await content.CopyToAsync(file, ct);
+            File.Move(temp, target, overwrite: true); // rename(2): atomic replace
         }
-        File.Move(temp, full, overwrite: true);
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 
     public async Task<bool> TryCreateAsync(string path, Stream content, CancellationToken ct)
     {
-        string full = Full(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await using (var file = File.Create(temp))
-        {
-            await content.CopyToAsync(file, ct);
-        }
+        string target = FullPath(path);
+        string temp = await WriteTempAsync(target, content, ct).ConfigureAwait(false);
         try
         {
-            File.Move(temp, full, overwrite: false);
+            // Without overwrite, .NET moves with link(2) + unlink on Unix: link fails if the target exists, so exactly
+            // one of several concurrent creators wins.
+            File.Move(temp, target, overwrite: false);
             return true;
         }
-        catch (IOException)
+        catch (IOException) when (File.Exists(target))
         {
-            File.Delete(temp);
-            return false;
+            return await SameContentAsync(temp, target, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(temp); // no-op once moved
         }
     }
 
-    public Task<Stream?> OpenReadAsync(string path, CancellationToken ct) =>
-        Task.FromResult<Stream?>(File.Exists(Full(path)) ? File.OpenRead(Full(path)) : null);
+    public Task<Stream?> OpenReadAsync(string path, CancellationToken ct)
+    {
+        string target = FullPath(path);
+        try
+        {
+            // FileShare.Delete: a concurrent overwrite (rename over this file) must not fail because we are reading.
+            Stream stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                bufferSize: 81920, useAsync: true);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
 
-    public Task<bool> ExistsAsync(string path, CancellationToken ct) => Task.FromResult(File.Exists(Full(path)));
+    public Task<bool> ExistsAsync(string path, CancellationToken ct) => Task.FromResult(File.Exists(FullPath(path)));
 
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct)
     {
-        await Task.CompletedTask;
-        if (!Directory.Exists(root))
-        {
+        ArtifactPath.ValidatePrefix(prefix);
+        // Enumerate the deepest folder the prefix names, then filter by the full string prefix.
+        int slash = prefix.LastIndexOf('/');
+        string folder = slash < 0 ? Root : Path.Combine(Root, prefix[..slash]);
+        if (!Directory.Exists(folder))
             yield break;
-        }
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
-            .Where(f => f.StartsWith(prefix, StringComparison.Ordinal) && !f.EndsWith(".tmp", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal))
+        var paths = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(file => !file.EndsWith(TempSuffix, StringComparison.Ordinal))
+            .Select(file => Path.GetRelativePath(Root, file).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(path => path.StartsWith(prefix, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        foreach (string path in paths)
         {
-            yield return file;
+            ct.ThrowIfCancellationRequested();
+            yield return path;
         }
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task DeleteAsync(string path, CancellationToken ct)
     {
-        File.Delete(Full(path));
+        string target = FullPath(path);
+        try
+        {
+            File.Delete(target); // no error when the file is absent
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
         return Task.CompletedTask;
+    }
+
+    private string FullPath(string path)
+    {
+        if (ArtifactPath.Validate(path).EndsWith(TempSuffix, StringComparison.Ordinal))
+            throw new ArgumentException($"artifact path '{path}' is invalid: the suffix {TempSuffix} is reserved for temp files", nameof(path));
+        return Path.Combine(Root, path.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private static async Task<string> WriteTempAsync(string target, Stream content, CancellationToken ct)
+    {
+        string folder = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(folder);
+        string temp = Path.Combine(folder, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}{TempSuffix}");
+        try
+        {
+            await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None,
+                bufferSize: 81920, useAsync: true);
+            await content.CopyToAsync(file, ct).ConfigureAwait(false);
+            file.Flush(flushToDisk: true); // durable before the rename makes it visible
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        return temp;
+    }
+
+    private static async Task<bool> SameContentAsync(string a, string b, CancellationToken ct)
+    {
+        if (new FileInfo(a).Length != new FileInfo(b).Length)
+            return false;
+        byte[] left = await File.ReadAllBytesAsync(a, ct).ConfigureAwait(false);
+        byte[] right = await File.ReadAllBytesAsync(b, ct).ConfigureAwait(false);
+        return left.AsSpan().SequenceEqual(right);
     }
 }

@@ -12,14 +12,16 @@ namespace SemiSeg.Orchestration.Tests.Support;
 public sealed class TestClusters : IAsyncDisposable
 {
     public InProcessTestCluster Cluster { get; }
-    public string StoreRoot { get; }
+    public string Storage { get; }
     public IArtifactStore Store { get; }
+    private readonly string scratch;
 
-    private TestClusters(InProcessTestCluster cluster, string storeRoot)
+    private TestClusters(InProcessTestCluster cluster, string storage, string scratch)
     {
         Cluster = cluster;
-        StoreRoot = storeRoot;
-        Store = new LocalArtifactStore(storeRoot);
+        Storage = storage;
+        Store = ArtifactStores.Create(storage);
+        this.scratch = scratch;
     }
 
     public IGrainFactory Grains => Cluster.Client;
@@ -32,9 +34,11 @@ public sealed class TestClusters : IAsyncDisposable
         MaxFailedAttempts = 3,
     };
 
-    public static async Task<TestClusters> StartAsync(IRunExecutor executor, short silos = 2, int slotsPerSilo = 2, OrchestrationOptions? options = null, string? storeRoot = null)
+    /// <param name="storage">A store spec (default: a fresh local folder); grain state goes with it.</param>
+    public static async Task<TestClusters> StartAsync(IRunExecutor executor, short silos = 2, int slotsPerSilo = 2, OrchestrationOptions? options = null, string? storage = null)
     {
-        storeRoot ??= Path.Combine(Path.GetTempPath(), "semiseg-tests", Guid.NewGuid().ToString("N"));
+        string scratch = Path.Combine(Path.GetTempPath(), "semiseg-tests", Guid.NewGuid().ToString("N"));
+        storage ??= $"local:{scratch}/store";
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((siloOptions, silo) =>
         {
@@ -43,14 +47,14 @@ public sealed class TestClusters : IAsyncDisposable
             {
                 Role = SiloSettings.Worker,
                 Slots = slotsPerSilo,
-                Storage = $"local:{storeRoot}",
+                Storage = storage,
                 WorkerName = siloOptions.SiloName,
-                WorkDirectory = Path.Combine(storeRoot, "work", siloOptions.SiloName),
+                WorkDirectory = Path.Combine(scratch, "work", siloOptions.SiloName),
             }, options ?? FastOptions());
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new TestClusters(cluster, storeRoot);
+        return new TestClusters(cluster, storage, scratch);
     }
 
     public static SweepSpec Spec(string id, int cells, int seeds, string report = "value")
@@ -103,7 +107,10 @@ public sealed class TestClusters : IAsyncDisposable
         await Cluster.DisposeAsync();
         try
         {
-            Directory.Delete(StoreRoot, recursive: true);
+            if (Directory.Exists(scratch))
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
         }
         catch (IOException)
         {

@@ -72,6 +72,14 @@ public sealed class SweepGrain(
         }
     }
 
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (dirty)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
     public async Task<SweepStatus> Submit(SweepSpec submitted)
     {
         if (submitted.SweepId != SweepId)
@@ -270,7 +278,8 @@ public sealed class SweepGrain(
             S.State = SweepState.Completed;
         }
         S.FinishedAt = time.GetUtcNow();
-        dirty = true;
+        await state.WriteStateAsync(); // the end is saved at once, not at the next supervisor tick
+        dirty = false;
         var results = await GetResults();
         await store.WriteTextAsync($"{StorePaths.SweepReport(SweepId)}/results.json", JsonSerializer.Serialize(results, Json), CancellationToken.None);
         await GrainFactory.GetGrain<ISweepDirectoryGrain>(0).SetActive(SweepId, false);

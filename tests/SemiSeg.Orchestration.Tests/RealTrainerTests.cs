@@ -31,7 +31,7 @@ public sealed class RealTrainerTests
             Assert.Equal(run.Seed, json.RootElement.GetProperty("seed").GetInt32());
             Assert.Equal(4, json.RootElement.GetProperty("steps").GetInt32());
             var snapshot = await cluster.Grains.GetGrain<IRunGrain>(run.RunKey).GetSnapshot();
-            Assert.Equal(2, snapshot.CheckpointStep); // step 4 is the end: the trainer's final checkpoint is not needed
+            Assert.Equal(4, snapshot.CheckpointStep); // the last one, written at the end of training
             Assert.True(await cluster.Store.ExistsAsync($"{StorePaths.Attempt(run.RunKey, 1)}/metrics.jsonl", default));
             Assert.True(await cluster.Store.ExistsAsync($"{StorePaths.Attempt(run.RunKey, 1)}/checkpoints/step-0000002.ckpt", default));
         }

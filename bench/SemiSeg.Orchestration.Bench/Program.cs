@@ -69,11 +69,12 @@ public static class Program
         {
             var spec = Spec($"recovery{k}", 1);
             var client = cluster.Cluster.Client;
-            await client.GetGrain<ISweepGrain>(spec.SweepId).Submit(spec);
+            await Retry(() => client.GetGrain<ISweepGrain>(spec.SweepId).Submit(spec));
             var run = client.GetGrain<IRunGrain>(spec.Runs[0].RunKey);
-            RunSnapshot snapshot;
-            while ((snapshot = await run.GetSnapshot()).State != RunState.Running)
+            RunSnapshot? snapshot = null;
+            while (snapshot?.State != RunState.Running)
             {
+                snapshot = await Retry(() => run.GetSnapshot());
                 await Task.Delay(20);
             }
             string worker = snapshot.Worker!;
@@ -90,20 +91,36 @@ public static class Program
                         break;
                     }
                 }
-                catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+                catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
                 {
                 }
                 await Task.Delay(50);
             }
             times.Add(clock.Elapsed.TotalSeconds);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kill {k + 1}: running again after {times[^1]:F1} s"));
-            await client.GetGrain<ISweepGrain>(spec.SweepId).Cancel();
+            await Retry(() => client.GetGrain<ISweepGrain>(spec.SweepId).Cancel());
             await cluster.Cluster.StartAdditionalSiloAsync();
         }
         times.Sort();
         double P(double q) => times[(int)Math.Ceiling(q * times.Count) - 1];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"recovery over {kills} kills: median {P(0.5):F1} s, p95 {P(0.95):F1} s, max {times[^1]:F1} s"));
+    }
+
+    /// <summary>The client's gateway may be the silo just killed: calls fail until it reconnects elsewhere.</summary>
+    private static async Task<T> Retry<T>(Func<Task<T>> call)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < 100 && e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static async Task<InProcessTestClusterHandle> Start(IRunExecutor executor, short silos, int slots, OrchestrationOptions options)

@@ -17,6 +17,9 @@ public sealed record SiloSettings
     /// <summary>GPU device ids, one run each.</summary>
     public IReadOnlyList<int> Gpus { get; init; } = [];
 
+    /// <summary>cpu or cuda: what the slots run on (cuda needs <see cref="Gpus"/>); a check against mistakes.</summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>localhost (one machine; the first silo is the membership primary) or azure-table.</summary>
     public string Clustering { get; init; } = "localhost";
 
@@ -65,6 +68,18 @@ public sealed record SiloSettings
         if (Gpus.Any(g => g < 0) || Gpus.Distinct().Count() != Gpus.Count)
         {
             throw new SiloSettingsException("--gpus", $"'{string.Join(",", Gpus)}' is not a list of distinct device ids", "write e.g. --gpus 0,1");
+        }
+        if (Device is not ("cpu" or "cuda"))
+        {
+            throw new SiloSettingsException("--device", $"'{Device}' is not a device kind", "use cpu or cuda (pick GPUs with --gpus)");
+        }
+        if (Device == "cuda" && Gpus.Count == 0)
+        {
+            throw new SiloSettingsException("--device", "cuda needs GPU ids", "add --gpus 0 (or 0,1,...)");
+        }
+        if (Device == "cpu" && Gpus.Count > 0)
+        {
+            throw new SiloSettingsException("--gpus", "GPU ids were given with --device cpu", "use --device cuda with --gpus, or --slots N for CPU slots");
         }
         if (Clustering is not ("localhost" or "azure-table"))
         {

@@ -34,6 +34,7 @@ public static class RunCommand
                 Role = SiloSettings.Coordinator,
                 Slots = parse.GetValue(slots),
                 Gpus = SiloCommand.ParseGpus(parse.GetValue(gpus)),
+                Device = string.IsNullOrWhiteSpace(parse.GetValue(gpus)) ? "cpu" : "cuda",
                 Clustering = "localhost",
                 Storage = $"local:{Path.Combine(folder, "store")}",
                 ClusterId = $"semiseg-run-{spec.SweepId}",

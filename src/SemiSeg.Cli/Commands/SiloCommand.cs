@@ -14,6 +14,7 @@ public static class SiloCommand
         var role = Env(new Option<string>("--role") { Description = "coordinator (dashboard; no slots unless --slots) or worker" }, "SEMISEG_ROLE", SiloSettings.Worker);
         var slots = new Option<int?>("--slots") { Description = "CPU slots (one training each); env SEMISEG_SLOTS", DefaultValueFactory = _ => EnvInt("SEMISEG_SLOTS") };
         var gpus = Env(new Option<string?>("--gpus") { Description = "GPU ids, one training each, e.g. 0,1; env SEMISEG_GPUS" }, "SEMISEG_GPUS", null);
+        var device = Env(new Option<string?>("--device") { Description = "cpu or cuda (default: cuda with --gpus, else cpu); env SEMISEG_DEVICE" }, "SEMISEG_DEVICE", null);
         var clustering = ClientCommands.ClusteringOption();
         var connection = ClientCommands.ConnectionOption();
         var clusterId = ClientCommands.ClusterIdOption();
@@ -26,7 +27,7 @@ public static class SiloCommand
         var workDir = Env(new Option<string?>("--work-dir") { Description = "Local folder for attempts' files; env SEMISEG_WORK_DIR" }, "SEMISEG_WORK_DIR", null);
         var command = new Command("silo", "Run a coordinator or worker silo of a cluster")
         {
-            role, slots, gpus, clustering, connection, clusterId, storage, siloPort, gatewayPort, primaryPort, advertisedIp, dashboardUrls, workDir,
+            role, slots, gpus, device, clustering, connection, clusterId, storage, siloPort, gatewayPort, primaryPort, advertisedIp, dashboardUrls, workDir,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -35,6 +36,7 @@ public static class SiloCommand
                 Role = parse.GetValue(role)!,
                 Slots = parse.GetValue(slots),
                 Gpus = ParseGpus(parse.GetValue(gpus)),
+                Device = parse.GetValue(device) ?? (string.IsNullOrWhiteSpace(parse.GetValue(gpus)) ? "cpu" : "cuda"),
                 Clustering = parse.GetValue(clustering)!,
                 ClusteringConnection = parse.GetValue(connection),
                 ClusterId = parse.GetValue(clusterId)!,

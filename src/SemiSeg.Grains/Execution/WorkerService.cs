@@ -125,9 +125,9 @@ public sealed class WorkerService(
         var run = grains.GetGrain<IRunGrain>(ticket.RunKey);
         var sweep = grains.GetGrain<ISweepGrain>(ticket.SweepId);
         var begin = await calls.ExecuteAsync(async _ => await run.Begin(ticket.ConfigJson, slot), stopping);
-        await sweep.OnRunChanged(begin.Snapshot);
         if (begin.Kind != BeginKind.Started)
         {
+            await sweep.OnRunChanged(begin.Snapshot); // finished, or another live attempt owns it
             return;
         }
 

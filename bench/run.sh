@@ -8,3 +8,8 @@ bench=bench/SemiSeg.Bench/bin/Release/net10.0/semiseg-bench
 echo "== speed"; $bench speed --height 256 --width 512 --batch 2 --iterations 3
 echo "== step-memory"; $bench step-memory --height 256 --width 512 --batch 4
 echo "== memory-over-steps"; $bench memory-over-steps --steps 500
+dotnet build bench/SemiSeg.Orchestration.Bench -c Release -v q -nologo
+orch=bench/SemiSeg.Orchestration.Bench/bin/Release/net10.0/semiseg-orchestration-bench
+echo "== orchestration overhead (no-op runs)"; $orch overhead --runs 10000 --silos 4 --slots 4
+echo "== orchestration overhead (50 ms runs)"; $orch overhead --runs 2000 --silos 4 --slots 4 --run-ms 50
+echo "== recovery"; $orch recovery --kills 10

@@ -20,6 +20,9 @@ public sealed record ClusterSettings
     public string ServiceId { get; init; } = "semiseg";
 
     public int GatewayPort { get; init; } = 30000;
+
+    /// <summary>How long to keep trying to reach a silo before giving up with a clear error.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>A connected client; dispose to disconnect.</summary>
@@ -43,7 +46,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             throw new ArgumentException("--clustering-connection: azure-table clustering needs a connection string. Fix: pass the storage account's connection string ('UseDevelopmentStorage=true' for Azurite)");
         }
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -64,14 +67,16 @@ public sealed class ClusterConnection : IAsyncDisposable
             }
         });
         var host = builder.Build();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(settings.ConnectTimeout);
         try
         {
-            await host.StartAsync(cancellation);
+            await host.StartAsync(timeout.Token);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            throw new InvalidOperationException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {e.Message}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
+            throw new ClusterUnreachableException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {(e is OperationCanceledException ? $"no silo answered within {settings.ConnectTimeout.TotalSeconds:F0} s" : e.Message)}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
         }
         return new ClusterConnection(host);
     }
@@ -82,3 +87,6 @@ public sealed class ClusterConnection : IAsyncDisposable
         host.Dispose();
     }
 }
+
+/// <summary>No silo of the cluster answered; the message says which cluster and how to fix it.</summary>
+public sealed class ClusterUnreachableException(string message) : Exception(message);

@@ -97,7 +97,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             {
                 return await ClusterConnection.ConnectAsync(settings);
             }
-            catch (InvalidOperationException) when (attempt < 20)
+            catch (ClusterUnreachableException) when (attempt < 20)
             {
                 await Task.Delay(1000);
             }

@@ -60,10 +60,6 @@ public sealed class WorkerService(
     private DateTimeOffset sweepsFetchedAt = DateTimeOffset.MinValue;
     private int roundRobin;
 
-    /// <summary>How many attempts this silo is running now (tests and benchmarks check capacity with it).</summary>
-    public int Running => running;
-    private int running;
-
     protected override Task ExecuteAsync(CancellationToken stopping)
     {
         if (worker.Devices.Count == 0)
@@ -135,24 +131,15 @@ public sealed class WorkerService(
         string workDirectory = Path.Combine(worker.WorkDirectory, ticket.RunKey, $"attempt-{attempt}");
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var reporter = new Reporter(store, run, StorePaths.Attempt(ticket.RunKey, attempt), attempt, kill);
-        Interlocked.Increment(ref running);
-        ExecutionOutcome outcome;
-        try
+        if (begin.ResumeCheckpoint is not null)
         {
-            if (begin.ResumeCheckpoint is not null)
-            {
-                await DownloadCheckpoint(begin.ResumeCheckpoint, workDirectory, stopping);
-            }
-            using var heartbeats = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var heartbeat = Heartbeats(run, attempt, reporter, kill, heartbeats.Token);
-            outcome = await executor.ExecuteAsync(new RunExecution(ticket.RunKey, attempt, ticket.ConfigJson, slot, begin.ResumeCheckpoint, workDirectory), reporter, kill.Token);
-            await heartbeats.CancelAsync();
-            await heartbeat;
+            await DownloadCheckpoint(begin.ResumeCheckpoint, workDirectory, stopping);
         }
-        finally
-        {
-            Interlocked.Decrement(ref running);
-        }
+        using var heartbeats = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var heartbeat = Heartbeats(run, attempt, reporter, kill, heartbeats.Token);
+        var outcome = await executor.ExecuteAsync(new RunExecution(ticket.RunKey, attempt, ticket.ConfigJson, slot, begin.ResumeCheckpoint, workDirectory), reporter, kill.Token);
+        await heartbeats.CancelAsync();
+        await heartbeat;
 
         if (reporter.Stale)
         {

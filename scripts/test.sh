@@ -17,10 +17,19 @@ else
   echo "warning: Azurite did not start on its default ports; the tests start their own" >&2
 fi
 
+# A throw-away PostgreSQL for the membership tests (installed from Debian's postgresql package if missing).
+trap 'bash scripts/azurite.sh stop; bash scripts/postgres.sh stop' EXIT
+if postgres_env=$(bash scripts/postgres.sh start); then
+  eval "$postgres_env"
+else
+  echo "warning: PostgreSQL did not start on its default port; the tests start their own" >&2
+fi
+
 log=$(mktemp)
 status=0
 dotnet test SemiSegOrleans.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
 bash scripts/azurite.sh stop
+bash scripts/postgres.sh stop
 trap - EXIT
 
 # dotnet test prints one summary line per test assembly, e.g.

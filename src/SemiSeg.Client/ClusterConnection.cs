@@ -4,13 +4,14 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using SemiSeg.Clustering;
 
 namespace SemiSeg.Client;
 
 /// <summary>Where the cluster is: the same clustering settings the silos use.</summary>
 public sealed record ClusterSettings
 {
-    /// <summary>localhost (a silo on this machine, at <see cref="GatewayPort"/>) or azure-table.</summary>
+    /// <summary>localhost (a silo on this machine, at <see cref="GatewayPort"/>), azure-table or postgres.</summary>
     public string Clustering { get; init; } = "localhost";
 
     public string? ClusteringConnection { get; init; }
@@ -45,6 +46,10 @@ public sealed class ClusterConnection : IAsyncDisposable
         {
             throw new ArgumentException("--clustering-connection: azure-table clustering needs a connection string. Fix: pass the storage account's connection string ('UseDevelopmentStorage=true' for Azurite)");
         }
+        if (settings.Clustering == "postgres" && PostgresClusteringOptions.Problem(settings.ClusteringConnection) is string problem)
+        {
+            throw new ArgumentException($"--clustering-connection: {problem}. Fix: pass the Npgsql connection string the silos use, e.g. 'Host=db;Username=orleans;Password=...;Database=semiseg'");
+        }
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.UseOrleansClient(client =>
@@ -62,8 +67,11 @@ public sealed class ClusterConnection : IAsyncDisposable
                 case "azure-table":
                     client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(settings.ClusteringConnection));
                     break;
+                case "postgres":
+                    client.Services.AddPostgresGatewayList(settings.ClusteringConnection!);
+                    break;
                 default:
-                    throw new ArgumentException($"--clustering: '{settings.Clustering}' is not supported. Fix: use localhost or azure-table");
+                    throw new ArgumentException($"--clustering: '{settings.Clustering}' is not supported. Fix: use localhost, azure-table or postgres");
             }
         });
         var host = builder.Build();

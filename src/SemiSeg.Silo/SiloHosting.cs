@@ -10,6 +10,7 @@ using Orleans.Dashboard;
 using Orleans.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
+using SemiSeg.Clustering;
 using SemiSeg.Grains;
 using SemiSeg.Grains.Execution;
 using SemiSeg.Storage;
@@ -66,7 +67,14 @@ public static class SiloHosting
             silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
             return silo;
         }
-        silo.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(settings.ClusteringConnection));
+        if (settings.Clustering == "postgres")
+        {
+            silo.Services.AddPostgresMembershipTable(settings.ClusteringConnection!);
+        }
+        else
+        {
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(settings.ClusteringConnection));
+        }
         silo.ConfigureEndpoints(settings.AdvertisedIp is null ? IPAddress.Loopback : IPAddress.Parse(settings.AdvertisedIp),
             settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: settings.AdvertisedIp is not null);
         silo.Configure<ClusterMembershipOptions>(ApplyFastFailureDetection);
@@ -106,6 +114,22 @@ public static class SiloHosting
             app.MapOrleansDashboard("/dashboard");
         }
         return app;
+    }
+
+    /// <summary>When a silo failed to start because its membership store could not be reached, the error a user can act
+    /// on (null for anything else, which is then a bug to report).</summary>
+    public static SiloSettingsException? MembershipStartFailure(Exception failure, SiloSettings settings)
+    {
+        for (Exception? e = failure; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException or Azure.RequestFailedException)
+            {
+                string store = settings.Clustering == "postgres" ? "PostgreSQL database" : "Azure Table storage";
+                return new SiloSettingsException("--clustering-connection", $"the {store} for membership cannot be used: {e.Message}",
+                    "check the connection string, that the server is up and reachable from this machine, and that the user may create tables");
+            }
+        }
+        return null;
     }
 
     private static string WorkerName(SiloSettings settings) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using SemiSeg.Clustering;
 
 namespace SemiSeg.Silo;
 
@@ -20,7 +21,7 @@ public sealed record SiloSettings
     /// <summary>cpu or cuda: what the slots run on (cuda needs <see cref="Gpus"/>); a check against mistakes.</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>localhost (one machine; the first silo is the membership primary) or azure-table.</summary>
+    /// <summary>localhost (one machine; the first silo is the membership primary), azure-table or postgres.</summary>
     public string Clustering { get; init; } = "localhost";
 
     public string? ClusteringConnection { get; init; }
@@ -81,10 +82,15 @@ public sealed record SiloSettings
         {
             throw new SiloSettingsException("--gpus", "GPU ids were given with --device cpu", "use --device cuda with --gpus, or --slots N for CPU slots");
         }
-        if (Clustering is not ("localhost" or "azure-table"))
+        if (Clustering is not ("localhost" or "azure-table" or "postgres"))
         {
             throw new SiloSettingsException("--clustering", $"'{Clustering}' is not supported",
-                "use localhost (one machine) or azure-table (any number of machines; Azurite works locally)");
+                "use localhost (one machine), azure-table (any number of machines; Azurite works locally) or postgres");
+        }
+        if (Clustering == "postgres" && PostgresClusteringOptions.Problem(ClusteringConnection) is string problem)
+        {
+            throw new SiloSettingsException("--clustering-connection", problem,
+                "pass an Npgsql connection string, e.g. 'Host=db;Port=5432;Username=orleans;Password=...;Database=semiseg' (the tables are created on first use)");
         }
         if (Clustering == "azure-table" && string.IsNullOrWhiteSpace(ClusteringConnection))
         {

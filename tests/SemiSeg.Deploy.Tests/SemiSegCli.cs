@@ -38,7 +38,7 @@ public static class SemiSegCli
 
     private static readonly Option[] ClusterOptions =
     [
-        new("--clustering", true, OneOf("localhost", "azure-table")),
+        new("--clustering", true, OneOf("localhost", "azure-table", "postgres")),
         new("--clustering-connection", true),
         new("--cluster-id", true),
     ];

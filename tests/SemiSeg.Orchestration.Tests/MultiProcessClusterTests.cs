@@ -13,27 +13,31 @@ namespace SemiSeg.Orchestration.Tests;
 
 /// <summary>
 /// The real thing on loopback: a coordinator and two worker silo processes (`semiseg silo`) with Azure Table
-/// membership and blob storage on Azurite, the real trainer in child processes, and kill -9 of a worker mid-sweep.
+/// membership (on Azurite) or PostgreSQL membership, blob storage on Azurite, the real trainer in child processes, and
+/// kill -9 of a worker mid-sweep.
 /// </summary>
 public sealed class MultiProcessClusterTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task KillingAWorkerProcessMidSweepLosesNothingAndCountsNothingTwice()
+    [Theory]
+    [InlineData("azure-table")]
+    [InlineData("postgres")]
+    public async Task KillingAWorkerProcessMidSweepLosesNothingAndCountsNothingTwice(string clustering)
     {
+        var membership = new Membership(clustering, clustering == "postgres" ? Postgres.ConnectionString : Azurite.ConnectionString);
         string clusterId = Azurite.NewName("c");
         string storage = $"azure:{Azurite.ConnectionString};Container={Azurite.NewName("mp")}";
         int dashboardPort = FreePort();
         var silos = new List<SiloProcess>();
         try
         {
-            silos.Add(SiloProcess.Start("coordinator", clusterId, storage, slots: 0, dashboardPort));
+            silos.Add(SiloProcess.Start("coordinator", membership, clusterId, storage, slots: 0, dashboardPort));
             await Task.Delay(TimeSpan.FromSeconds(3)); // the coordinator registers first; workers join it
-            silos.Add(SiloProcess.Start("worker", clusterId, storage, slots: 1));
-            silos.Add(SiloProcess.Start("worker", clusterId, storage, slots: 1));
+            silos.Add(SiloProcess.Start("worker", membership, clusterId, storage, slots: 1));
+            silos.Add(SiloProcess.Start("worker", membership, clusterId, storage, slots: 1));
 
             await using var connection = await ConnectWithRetry(new ClusterSettings
             {
-                Clustering = "azure-table", ClusteringConnection = Azurite.ConnectionString, ClusterId = clusterId,
+                Clustering = membership.Clustering, ClusteringConnection = membership.Connection, ClusterId = clusterId,
             });
             var client = connection.Client;
             var spec = TinySweeps.Spec(clusterId, steps: 24, checkpointEvery: 4, seeds: 2, fractions: "[1/8, 1/4]");
@@ -89,6 +93,9 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Which membership the silos and the client use.</summary>
+    public sealed record Membership(string Clustering, string Connection);
+
     private static async Task<ClusterConnection> ConnectWithRetry(ClusterSettings settings)
     {
         for (int attempt = 1; ; attempt++)
@@ -137,7 +144,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             }
         }
 
-        public static SiloProcess Start(string role, string clusterId, string storage, int slots, int? dashboardPort = null)
+        public static SiloProcess Start(string role, Membership membership, string clusterId, string storage, int slots, int? dashboardPort = null)
         {
             int siloPort = FreePort();
             var trainer = RealTrainerTests.Trainer();
@@ -145,7 +152,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             foreach (string arg in trainer.Arguments.Concat(new[]
             {
                 "silo", "--role", role, "--slots", slots.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--clustering", "azure-table", "--clustering-connection", Azurite.ConnectionString, "--cluster-id", clusterId,
+                "--clustering", membership.Clustering, "--clustering-connection", membership.Connection, "--cluster-id", clusterId,
                 "--storage", storage, "--silo-port", siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--work-dir", Path.Combine(Path.GetTempPath(), "semiseg-mp", clusterId, siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),

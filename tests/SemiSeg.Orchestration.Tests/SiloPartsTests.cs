@@ -34,7 +34,8 @@ public sealed class SiloPartsTests
     [InlineData("boss", null, "cpu", "localhost", null, "--role: 'boss' is not a role. Fix: use coordinator or worker")]
     [InlineData("worker", "0,0", "cuda", "localhost", null, "--gpus: '0,0' is not a list of distinct device ids. Fix: write e.g. --gpus 0,1")]
     [InlineData("worker", null, "cuda", "localhost", null, "--device: cuda needs GPU ids. Fix: add --gpus 0 (or 0,1,...)")]
-    [InlineData("worker", null, "cpu", "postgres", null, "--clustering: 'postgres' is not supported. Fix: use localhost (one machine) or azure-table (any number of machines; Azurite works locally)")]
+    [InlineData("worker", null, "cpu", "consul", null, "--clustering: 'consul' is not supported. Fix: use localhost (one machine), azure-table (any number of machines; Azurite works locally) or postgres")]
+    [InlineData("worker", null, "cpu", "postgres", null, "--clustering-connection: postgres clustering needs a connection string. Fix: pass an Npgsql connection string, e.g. 'Host=db;Port=5432;Username=orleans;Password=...;Database=semiseg' (the tables are created on first use)")]
     [InlineData("worker", null, "cpu", "azure-table", null, "--clustering-connection: azure-table clustering needs a connection string. Fix: pass --clustering-connection 'UseDevelopmentStorage=true' for Azurite, or your storage account's connection string")]
     [InlineData("worker", null, "cpu", "localhost", "silo-1", "--advertised-ip: 'silo-1' is not an IP address. Fix: give the IP other silos reach this one at (not a host name)")]
     public void BadSiloSettingsNameTheOptionAndTheFix(string role, string? gpus, string device, string clustering, string? ip, string message)

@@ -8,10 +8,10 @@ namespace SemiSeg.Cli.Commands;
 public static class ClientCommands
 {
     public static Option<string> ClusteringOption() =>
-        SiloCommand.Env(new Option<string>("--clustering") { Description = "localhost or azure-table; env SEMISEG_CLUSTERING" }, "SEMISEG_CLUSTERING", "localhost");
+        SiloCommand.Env(new Option<string>("--clustering") { Description = "localhost, azure-table or postgres; env SEMISEG_CLUSTERING" }, "SEMISEG_CLUSTERING", "localhost");
 
     public static Option<string?> ConnectionOption() =>
-        SiloCommand.Env(new Option<string?>("--clustering-connection") { Description = "Membership table connection string (azure-table); env SEMISEG_CLUSTERING_CONNECTION" }, "SEMISEG_CLUSTERING_CONNECTION", null);
+        SiloCommand.Env(new Option<string?>("--clustering-connection") { Description = "Membership connection string: an Azure storage account (azure-table) or an Npgsql connection string (postgres); env SEMISEG_CLUSTERING_CONNECTION" }, "SEMISEG_CLUSTERING_CONNECTION", null);
 
     public static Option<string> ClusterIdOption() =>
         SiloCommand.Env(new Option<string>("--cluster-id") { Description = "env SEMISEG_CLUSTER_ID" }, "SEMISEG_CLUSTER_ID", "semiseg");

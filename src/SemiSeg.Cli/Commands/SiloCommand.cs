@@ -52,7 +52,14 @@ public static class SiloCommand
                 builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
             Console.WriteLine($"silo ({settings.Role}, cluster '{settings.ClusterId}', {settings.Clustering}): slots [{string.Join(", ", settings.Devices())}], store {settings.Storage}"
                 + (settings.DashboardUrls is null ? "" : $", dashboard {settings.DashboardUrls}/dashboard"));
-            app.Run();
+            try
+            {
+                app.Run();
+            }
+            catch (Exception e) when (SiloHosting.MembershipStartFailure(e, settings) is { } failure)
+            {
+                throw failure;
+            }
             return 0;
         }));
         return command;

@@ -1,5 +1,6 @@
 using SemiSeg.Reports;
 using SemiSeg.Sweeps;
+using static SemiSeg.Reports.Tests.Fixtures;
 
 namespace SemiSeg.Reports.Tests;
 
@@ -33,15 +34,5 @@ public class QuickstartManifestTests
             "† better, ‡ worse than the baseline row (teacher: none) in the same column at Holm–Bonferroni-adjusted p < 0.05 " +
             "over the table's 4 t-tests: 4 paired by seed (both cells have the same seeds and labeled subsets), 0 Welch's.\n",
             table.ToMarkdown());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SemiSegOrleans.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("SemiSegOrleans.sln not found above " + AppContext.BaseDirectory);
     }
 }

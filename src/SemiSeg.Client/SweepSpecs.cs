@@ -38,6 +38,15 @@ public static class SweepSpecs
             .ToArray();
         string sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(manifestText)));
         return new SweepSpec(manifest.Id, manifestFile, manifestText, sha,
-            new ReportSpec([.. manifest.Report.Rows], [.. manifest.Report.Columns], manifest.Report.Metric), runs);
+            ToReportSpec(manifest.Report), runs);
     }
+
+    /// <summary>A manifest's report layout as the cluster carries it.</summary>
+    public static ReportSpec ToReportSpec(ReportLayout layout) =>
+        new([.. layout.Rows], [.. layout.Columns], layout.Metric,
+            layout.Baseline is null ? null : new Dictionary<string, string>(layout.Baseline), LowerIsBetter: !layout.HigherIsBetter);
+
+    /// <summary>The report layout back from what the cluster carries (e.g. in <see cref="SweepResults"/>).</summary>
+    public static ReportLayout ToReportLayout(ReportSpec spec) =>
+        new(spec.Rows, spec.Columns, spec.Metric, spec.Baseline, HigherIsBetter: !spec.LowerIsBetter);
 }

@@ -31,12 +31,22 @@ public sealed record RunSpec(
     [property: Id(3)] Dictionary<string, string> Labels,
     [property: Id(4)] string ConfigJson);
 
-/// <summary>A manifest's report section: which axes form the table's rows and columns, and the result field shown.</summary>
+/// <summary>
+/// A manifest's report section: which axes form the table's rows and columns, the result field shown, the baseline
+/// row (row axis → value; null: no comparisons) and whether lower values are better (losses).
+/// </summary>
+/// <remarks>
+/// Baseline and LowerIsBetter came later: a spec saved or sent without them reads as null and false, i.e. no baseline
+/// and higher is better. That is why the flag is "lower is better": Orleans leaves a field it does not find at its
+/// zero value, whatever the constructor's default.
+/// </remarks>
 [GenerateSerializer, Immutable, Alias("semiseg.ReportSpec")]
 public sealed record ReportSpec(
     [property: Id(0)] string[] Rows,
     [property: Id(1)] string[] Columns,
-    [property: Id(2)] string Metric);
+    [property: Id(2)] string Metric,
+    [property: Id(3)] Dictionary<string, string>? Baseline = null,
+    [property: Id(4)] bool LowerIsBetter = false);
 
 /// <summary>An expanded manifest, as submitted: the cluster needs no access to the manifest's files.</summary>
 [GenerateSerializer, Immutable, Alias("semiseg.SweepSpec")]

@@ -4,17 +4,22 @@ namespace SemiSeg.Reports;
 
 /// <summary>
 /// One cell's result over its seeds. <see cref="N"/> counts the succeeded runs whose values make the statistics,
-/// <see cref="Expected"/> every run of the cell. <see cref="Std"/> is the sample standard deviation (n − 1), null
-/// below two values; mean, min and max are null without values.
+/// <see cref="Expected"/> every run of the cell; <see cref="Seeds"/>[i] is the seed of <see cref="Values"/>[i], so two
+/// cells can be paired by seed. <see cref="Std"/> is the sample standard deviation (n − 1), <see cref="Sem"/> the
+/// standard error of the mean (std / √n) and <see cref="Ci95"/> the 95 % Student-t interval of the mean (n − 1
+/// degrees of freedom): all three null below two values. Mean, min and max are null without values.
 /// </summary>
 public sealed record CellSummary(
     string CellKey,
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyList<double> Values,
+    IReadOnlyList<int> Seeds,
     int N,
     int Expected,
     double? Mean,
     double? Std,
+    double? Sem,
+    ConfidenceInterval? Ci95,
     double? Min,
     double? Max,
     int Failed)
@@ -53,11 +58,17 @@ public static class CellSummaries
     {
         var list = runs.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seedsOfCells = new HashSet<(string CellKey, int Seed)>();
         foreach (var run in list)
         {
             if (!seen.Add(run.RunKey))
             {
                 throw new ArgumentException($"run {run.RunKey} (cell {run.CellKey}, seed {run.Seed}) appears twice; pass one record per run", nameof(runs));
+            }
+            // Pairing by seed needs one value per seed and cell.
+            if (!seedsOfCells.Add((run.CellKey, run.Seed)))
+            {
+                throw new ArgumentException($"cell {run.CellKey} has two runs with seed {run.Seed} (the second is {run.RunKey}); pass one run per cell and seed", nameof(runs));
             }
             if (run.Status == RunStatus.Succeeded && !(run.Value is double v && double.IsFinite(v)))
             {
@@ -69,15 +80,22 @@ public static class CellSummaries
 
     private static CellSummary Summarize(string cellKey, IReadOnlyDictionary<string, string> labels, List<RunRecord> runs)
     {
-        var values = runs.Where(r => r.Status == RunStatus.Succeeded).Select(r => r.Value!.Value).ToList();
+        var succeeded = runs.Where(r => r.Status == RunStatus.Succeeded).ToList();
+        var values = succeeded.Select(r => r.Value!.Value).ToList();
+        var seeds = succeeded.Select(r => r.Seed).ToList();
         int failed = runs.Count(r => r.Status == RunStatus.Failed);
         if (values.Count == 0)
         {
-            return new CellSummary(cellKey, labels, values, 0, runs.Count, null, null, null, null, failed);
+            return new CellSummary(cellKey, labels, values, seeds, 0, runs.Count, null, null, null, null, null, null, failed);
         }
         var stats = new DescriptiveStatistics(values);
-        // DescriptiveStatistics.StandardDeviation is the sample (n − 1) one; it is NaN for a single value.
-        double? std = values.Count >= 2 ? stats.StandardDeviation : null;
-        return new CellSummary(cellKey, labels, values, values.Count, runs.Count, stats.Mean, std, stats.Minimum, stats.Maximum, failed);
+        if (values.Count == 1)
+        {
+            return new CellSummary(cellKey, labels, values, seeds, 1, runs.Count, stats.Mean, null, null, null, stats.Minimum, stats.Maximum, failed);
+        }
+        // DescriptiveStatistics.StandardDeviation is the sample (n − 1) one.
+        double sem = stats.StandardDeviation / Math.Sqrt(values.Count);
+        return new CellSummary(cellKey, labels, values, seeds, values.Count, runs.Count, stats.Mean, stats.StandardDeviation, sem,
+            Significance.MeanCi(values), stats.Minimum, stats.Maximum, failed);
     }
 }

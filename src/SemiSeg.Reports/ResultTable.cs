@@ -1,30 +1,45 @@
 using System.Globalization;
-using System.Text;
 using SemiSeg.Sweeps;
 
 namespace SemiSeg.Reports;
 
 /// <summary>
 /// Cell summaries pivoted into a table: one row per combination of the layout's row axes, one column per combination of
-/// its column axes, both in order of first appearance. Each table position holds at most one cell.
+/// its column axes, both in order of first appearance. Each table position holds at most one cell. With a baseline in
+/// the layout, every other cell is compared with the baseline row's cell of its column (see <see cref="CellComparison"/>),
+/// Holm–Bonferroni-corrected over the whole table. Rendered by <see cref="ToMarkdown"/>, <see cref="ToLatex"/>,
+/// <see cref="ToCsv"/> and <see cref="ToJson"/>; each output is byte-identical for the same input.
 /// </summary>
-public sealed class ResultTable
+public sealed partial class ResultTable
 {
     /// <summary>Shown for a label a cell does not have (e.g. perturbation of a supervised cell) and for a cell without
     /// values.</summary>
     public const string Missing = "—";
 
-    private readonly CellSummary?[,] _cells;
+    /// <summary>Labels that decide a run's labeled subset together with its seed (data.subset_seed defaults to the
+    /// run seed): two cells must agree on these, and on every <c>data.*</c> axis, to be paired by seed.</summary>
+    private static readonly string[] SubsetAxes = ["label_fraction", "labeled_count", "dataset"];
 
-    private ResultTable(ReportLayout layout, IReadOnlyList<IReadOnlyList<string>> rows, IReadOnlyList<IReadOnlyList<string>> columns, CellSummary?[,] cells)
+    private readonly CellSummary?[,] _cells;
+    private readonly CellComparison?[,] _comparisons;
+    private readonly bool[,] _best;
+
+    private ResultTable(ReportLayout layout, ComparisonOptions options, IReadOnlyList<IReadOnlyList<string>> rows, IReadOnlyList<IReadOnlyList<string>> columns,
+        CellSummary?[,] cells, int? baselineRow, CellComparison?[,] comparisons, bool[,] best)
     {
         Layout = layout;
+        Options = options;
         Rows = rows;
         Columns = columns;
         _cells = cells;
+        BaselineRow = baselineRow;
+        _comparisons = comparisons;
+        _best = best;
     }
 
     public ReportLayout Layout { get; }
+
+    public ComparisonOptions Options { get; }
 
     /// <summary>Each row's values of <see cref="ReportLayout.Rows"/>, in axis order.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Rows { get; }
@@ -32,13 +47,28 @@ public sealed class ResultTable
     /// <summary>Each column's values of <see cref="ReportLayout.Columns"/>, in axis order.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Columns { get; }
 
+    /// <summary>The row the layout's baseline names, or null without a baseline.</summary>
+    public int? BaselineRow { get; }
+
     /// <summary>The cell at a table position, or null where the sweep has none.</summary>
     public CellSummary? this[int row, int column] => _cells[row, column];
 
+    /// <summary>How the cell at a position compares with its column's baseline cell; null without a baseline, for the
+    /// baseline row itself and where there is no cell.</summary>
+    public CellComparison? ComparisonAt(int row, int column) => _comparisons[row, column];
+
+    /// <summary>The cell has the best complete mean of its column (as displayed, to 2 decimals), respecting
+    /// <see cref="ReportLayout.HigherIsBetter"/>; incomplete cells are never best.</summary>
+    public bool IsBest(int row, int column) => _best[row, column];
+
     /// <exception cref="InvalidOperationException">Two cells land on the same position (the message names the axes that
     /// tell them apart), or the layout has a <c>seed</c> axis and the summaries are not per seed.</exception>
-    public static ResultTable Build(IReadOnlyList<CellSummary> cells, ReportLayout layout)
+    /// <exception cref="ArgumentException">The layout's baseline names an axis that is not a row axis, or matches no
+    /// row or several rows; or the options are out of range.</exception>
+    public static ResultTable Build(IReadOnlyList<CellSummary> cells, ReportLayout layout, ComparisonOptions? options = null)
     {
+        options ??= ComparisonOptions.Default;
+        options.Validate();
         // A manifest may put seed on an axis, but per-cell summaries have no seed; every cell would land on one "—" seed.
         if (layout.Rows.Concat(layout.Columns).Contains("seed") && !cells.Any(c => c.Labels.ContainsKey("seed")))
         {
@@ -49,99 +79,189 @@ public sealed class ResultTable
         var columns = new List<IReadOnlyList<string>>();
         var rowIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         var columnIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var placed = new List<(int Row, int Column, CellSummary Cell)>();
+        var placed = new Dictionary<(int Row, int Column), CellSummary>();
         foreach (var cell in cells)
         {
             int row = IndexOf(AxisValues(cell, layout.Rows), rows, rowIndex);
             int column = IndexOf(AxisValues(cell, layout.Columns), columns, columnIndex);
-            var clash = placed.FirstOrDefault(p => p.Row == row && p.Column == column);
-            if (clash.Cell is not null)
+            if (placed.TryGetValue((row, column), out var clash))
             {
-                throw SamePosition(clash.Cell, cell, rows[row], columns[column], layout);
+                throw SamePosition(clash, cell, rows[row], columns[column], layout);
             }
-            placed.Add((row, column, cell));
+            placed[(row, column)] = cell;
         }
 
         var grid = new CellSummary?[rows.Count, columns.Count];
-        foreach (var (row, column, cell) in placed)
+        foreach (var ((row, column), cell) in placed)
         {
             grid[row, column] = cell;
         }
-        return new ResultTable(layout, rows, columns, grid);
+        int? baselineRow = layout.Baseline is null ? null : FindBaselineRow(layout, rows);
+        var comparisons = baselineRow is int b ? CompareWithBaseline(grid, b, layout.HigherIsBetter, options) : new CellComparison?[rows.Count, columns.Count];
+        return new ResultTable(layout, options, rows, columns, grid, baselineRow, comparisons, BestOfEachColumn(grid, layout.HigherIsBetter));
     }
 
-    /// <summary>How a cell reads in the table: "mean ± std" (2 decimals), the mean alone for one value, "—" for none;
-    /// an incomplete cell adds its count, e.g. "61.20 ± 0.80 (3/5)".</summary>
-    public static string FormatCell(CellSummary cell)
+    private static int FindBaselineRow(ReportLayout layout, List<IReadOnlyList<string>> rows)
     {
-        string text = cell.N switch
+        var baseline = layout.Baseline!;
+        string named = BaselineText(layout);
+        foreach (string axis in baseline.Keys.Where(axis => !layout.Rows.Contains(axis)).Order(StringComparer.Ordinal))
         {
-            0 => Missing,
-            1 => Fixed2(cell.Mean!.Value),
-            _ => $"{Fixed2(cell.Mean!.Value)} ± {Fixed2(cell.Std!.Value)}",
+            throw new ArgumentException($"the baseline {{{named}}} names '{axis}', which is not a row axis (rows: {string.Join(", ", layout.Rows)}); name row axes only", nameof(layout));
+        }
+        var matching = Enumerable.Range(0, rows.Count)
+            .Where(r => baseline.All(b => rows[r][IndexOfAxis(layout.Rows, b.Key)] == b.Value))
+            .ToList();
+        return matching.Count switch
+        {
+            1 => matching[0],
+            0 => throw new ArgumentException($"the baseline {{{named}}} matches no row of the table (rows: {string.Join("; ", rows.Select(r => string.Join(" / ", r)))}); name one of them", nameof(layout)),
+            _ => throw new ArgumentException($"the baseline {{{named}}} matches {matching.Count} rows ({string.Join("; ", matching.Select(r => string.Join(" / ", rows[r])))}); give a value for more row axes", nameof(layout)),
         };
-        return cell.IsComplete ? text : $"{text} ({cell.N}/{cell.Expected})";
     }
 
-    /// <summary>A GitHub Markdown table; the best complete mean of each column is bold. Lines end in \n.</summary>
-    public string ToMarkdown()
+    private static int IndexOfAxis(IReadOnlyList<string> axes, string axis)
     {
-        var sb = new StringBuilder();
-        var header = new List<string> { Corner() };
-        header.AddRange(Columns.Select(ColumnHeader));
-        AppendMarkdownRow(sb, header);
-        // The row labels align left, the numbers right.
-        AppendMarkdownRow(sb, [":---", .. Columns.Select(_ => "---:")]);
-
-        var best = Enumerable.Range(0, Columns.Count).Select(BestMean).ToList();
-        for (int r = 0; r < Rows.Count; r++)
+        for (int i = 0; i < axes.Count; i++)
         {
-            var line = new List<string> { string.Join(" / ", Rows[r]) };
-            for (int c = 0; c < Columns.Count; c++)
+            if (axes[i] == axis)
             {
-                var cell = _cells[r, c];
-                if (cell is null)
-                {
-                    line.Add("");
-                    continue;
-                }
-                string text = FormatCell(cell);
-                bool isBest = cell.IsComplete && cell.Mean is double mean && best[c] is string b && Fixed2(mean) == b;
-                line.Add(isBest ? $"**{text}**" : text);
+                return i;
             }
-            AppendMarkdownRow(sb, line);
         }
-        return sb.ToString();
+        return -1;
     }
 
-    /// <summary>
-    /// RFC 4180 CSV, one line per cell in table order (rows, then columns): the row axes, the column axes, n, expected,
-    /// mean, std, min, max. Numbers are invariant round-trip ("R"); a missing label or number is an empty field. Lines
-    /// end in \n.
-    /// </summary>
-    public string ToCsv()
+    /// <summary>The baseline as "axis: value" pairs in row-axis order (not dictionary order, which is not guaranteed).</summary>
+    private static string BaselineText(ReportLayout layout) =>
+        string.Join(", ", layout.Rows.Where(layout.Baseline!.ContainsKey).Select(axis => $"{axis}: {layout.Baseline![axis]}")
+            .Concat(layout.Baseline!.Keys.Where(axis => !layout.Rows.Contains(axis)).Order(StringComparer.Ordinal).Select(axis => $"{axis}: {layout.Baseline![axis]}")));
+
+    private static CellComparison?[,] CompareWithBaseline(CellSummary?[,] grid, int baselineRow, bool higherIsBetter, ComparisonOptions options)
     {
-        var sb = new StringBuilder();
-        AppendCsvRow(sb, [.. Layout.Rows, .. Layout.Columns, "n", "expected", "mean", "std", "min", "max"]);
-        for (int r = 0; r < Rows.Count; r++)
+        int rowCount = grid.GetLength(0), columnCount = grid.GetLength(1);
+        var comparisons = new CellComparison?[rowCount, columnCount];
+        var tested = new List<(int Row, int Column)>();
+        for (int c = 0; c < columnCount; c++)
         {
-            for (int c = 0; c < Columns.Count; c++)
+            for (int r = 0; r < rowCount; r++)
             {
-                if (_cells[r, c] is not CellSummary cell)
+                if (r == baselineRow || grid[r, c] is not CellSummary cell)
                 {
                     continue;
                 }
-                AppendCsvRow(sb,
-                [
-                    .. Layout.Rows.Select(axis => cell.Labels.GetValueOrDefault(axis, "")),
-                    .. Layout.Columns.Select(axis => cell.Labels.GetValueOrDefault(axis, "")),
-                    cell.N.ToString(CultureInfo.InvariantCulture),
-                    cell.Expected.ToString(CultureInfo.InvariantCulture),
-                    RoundTrip(cell.Mean), RoundTrip(cell.Std), RoundTrip(cell.Min), RoundTrip(cell.Max),
-                ]);
+                var comparison = Compare(cell, grid[baselineRow, c], options);
+                comparisons[r, c] = comparison;
+                if (comparison.P is not null)
+                {
+                    tested.Add((r, c));
+                }
             }
         }
-        return sb.ToString();
+
+        // One family: every test of the table.
+        var adjusted = Significance.Holm(tested.Select(p => comparisons[p.Row, p.Column]!.P!.Value).ToList());
+        for (int i = 0; i < tested.Count; i++)
+        {
+            var (r, c) = tested[i];
+            var comparison = comparisons[r, c]!;
+            var verdict = adjusted[i] >= options.Alpha ? Verdict.NotSignificant
+                : (comparison.Difference > 0) == higherIsBetter ? Verdict.Better : Verdict.Worse;
+            comparisons[r, c] = comparison with { AdjustedP = adjusted[i], Verdict = verdict };
+        }
+        return comparisons;
+    }
+
+    /// <summary>One cell against its column's baseline cell, before the Holm correction.</summary>
+    private static CellComparison Compare(CellSummary cell, CellSummary? baseline, ComparisonOptions options)
+    {
+        if (baseline is null)
+        {
+            return CellComparison.Untested(null, null, "no baseline cell in this column");
+        }
+        double? difference = cell.Mean - baseline.Mean;
+        if (cell.N < 2 || baseline.N < 2)
+        {
+            return CellComparison.Untested(baseline.CellKey, difference,
+                $"too few values for a t-test (n = {cell.N}, baseline n = {baseline.N}; 2 each at least)");
+        }
+
+        string? subsetDifference = SubsetDifference(cell, baseline);
+        bool sameSeeds = cell.Seeds.Order().SequenceEqual(baseline.Seeds.Order());
+        IReadOnlyList<double> candidateValues = cell.Values, baselineValues = baseline.Values;
+        TTestResult result;
+        string? note = null;
+        if (subsetDifference is null && sameSeeds)
+        {
+            // Align the baseline's values with the cell's seeds.
+            var baselineBySeed = baseline.Seeds.Zip(baseline.Values).ToDictionary(p => p.First, p => p.Second);
+            baselineValues = cell.Seeds.Select(seed => baselineBySeed[seed]).ToList();
+            if (candidateValues.Zip(baselineValues, (x, y) => x - y).Distinct().Count() == 1)
+            {
+                return CellComparison.Untested(baseline.CellKey, difference, "every seed differs from the baseline by the same amount; no t-test");
+            }
+            result = Significance.Paired(candidateValues, baselineValues);
+        }
+        else
+        {
+            if (cell.Std == 0 && baseline.Std == 0)
+            {
+                return CellComparison.Untested(baseline.CellKey, difference, "both cells have constant values; no t-test");
+            }
+            note = subsetDifference is not null
+                ? $"Welch's t-test: the labeled subsets differ ({subsetDifference})"
+                : $"Welch's t-test: the seeds differ from the baseline's ({SeedList(cell)} vs {SeedList(baseline)})";
+            result = Significance.Welch(candidateValues, baselineValues);
+        }
+
+        ConfidenceInterval? bootstrap = options.BootstrapResamples > 0
+            ? Significance.BootstrapDifferenceCi(candidateValues, baselineValues, result.Test == TestKind.Paired, options.BootstrapResamples, options.BootstrapSeed)
+            : null;
+        return new CellComparison(baseline.CellKey, result.Test, note, result.Difference, result.DifferenceCi, result.T, result.Df, result.P, null, bootstrap, Verdict.NotSignificant);
+    }
+
+    /// <summary>Which subset-deciding label differs between two cells, e.g. "label_fraction 1/8 vs 1/4"; null if none.</summary>
+    private static string? SubsetDifference(CellSummary cell, CellSummary baseline)
+    {
+        var axes = SubsetAxes
+            .Concat(cell.Labels.Keys.Concat(baseline.Labels.Keys).Where(k => k.StartsWith("data.", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            .Distinct();
+        foreach (string axis in axes)
+        {
+            string? mine = cell.Labels.GetValueOrDefault(axis), theirs = baseline.Labels.GetValueOrDefault(axis);
+            if (mine != theirs)
+            {
+                return $"{axis} {mine ?? Missing} vs {theirs ?? Missing}";
+            }
+        }
+        return null;
+    }
+
+    private static string SeedList(CellSummary cell) => string.Join(" ", cell.Seeds.Order().Select(s => s.ToString(CultureInfo.InvariantCulture)));
+
+    private static bool[,] BestOfEachColumn(CellSummary?[,] grid, bool higherIsBetter)
+    {
+        int rowCount = grid.GetLength(0), columnCount = grid.GetLength(1);
+        var best = new bool[rowCount, columnCount];
+        for (int c = 0; c < columnCount; c++)
+        {
+            var means = Enumerable.Range(0, rowCount)
+                .Select(r => grid[r, c])
+                .Where(cell => cell is { IsComplete: true, Mean: not null })
+                .Select(cell => cell!.Mean!.Value)
+                .ToList();
+            if (means.Count == 0)
+            {
+                continue;
+            }
+            // Compared as displayed, so that means equal to 2 decimals are best together.
+            string bestMean = Fixed2(higherIsBetter ? means.Max() : means.Min());
+            for (int r = 0; r < rowCount; r++)
+            {
+                best[r, c] = grid[r, c] is { IsComplete: true, Mean: double mean } && Fixed2(mean) == bestMean;
+            }
+        }
+        return best;
     }
 
     private static List<string> AxisValues(CellSummary cell, IReadOnlyList<string> axes) =>
@@ -173,49 +293,5 @@ public sealed class ResultTable
         return new InvalidOperationException($"cells {first.CellKey} and {second.CellKey} both land at {where}: {what}");
     }
 
-    private string Corner()
-    {
-        string rows = string.Join(" / ", Layout.Rows);
-        if (Layout.Columns.Count != 1)
-        {
-            return rows;
-        }
-        return rows.Length == 0 ? Layout.Columns[0] : $"{rows} \\ {Layout.Columns[0]}";
-    }
-
-    private string ColumnHeader(IReadOnlyList<string> values) => Layout.Columns.Count switch
-    {
-        0 => Layout.Metric,
-        1 => values[0],
-        _ => string.Join(", ", Layout.Columns.Select((axis, i) => $"{axis}={values[i]}")),
-    };
-
-    /// <summary>The best complete mean of a column as displayed, so that means equal to 2 decimals are bold together.</summary>
-    private string? BestMean(int column)
-    {
-        var means = Enumerable.Range(0, Rows.Count)
-            .Select(r => _cells[r, column])
-            .Where(cell => cell is { IsComplete: true, Mean: not null })
-            .Select(cell => cell!.Mean!.Value)
-            .ToList();
-        return means.Count == 0 ? null : Fixed2(means.Max());
-    }
-
-    private static void AppendMarkdownRow(StringBuilder sb, IEnumerable<string> fields)
-    {
-        // A '|' inside a label would end the table cell.
-        sb.Append("| ").Append(string.Join(" | ", fields.Select(f => f.Replace("|", "\\|", StringComparison.Ordinal)))).Append(" |\n");
-    }
-
-    private static void AppendCsvRow(StringBuilder sb, IEnumerable<string> fields)
-    {
-        sb.Append(string.Join(',', fields.Select(CsvField))).Append('\n');
-    }
-
-    private static string CsvField(string field) =>
-        field.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field;
-
     private static string Fixed2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
-
-    private static string RoundTrip(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 }

@@ -12,8 +12,17 @@ public sealed record SweepCell(string Key, IReadOnlyDictionary<string, string> L
 /// <summary>One run: a cell at one seed. <see cref="Key"/> is its content key.</summary>
 public sealed record SweepRun(string Key, string CellKey, int Seed, RunConfig Config);
 
-/// <summary>Which axes form a report table's rows and columns, and which result field it shows.</summary>
-public sealed record ReportLayout(IReadOnlyList<string> Rows, IReadOnlyList<string> Columns, string Metric);
+/// <summary>
+/// Which axes form a report table's rows and columns, and which result field it shows. <paramref name="Baseline"/>
+/// names the row every other row is compared with, column by column (row axis → value, e.g. teacher → none); without
+/// it a table has no significance markers. <paramref name="HigherIsBetter"/> is false for metrics like losses.
+/// </summary>
+public sealed record ReportLayout(
+    IReadOnlyList<string> Rows,
+    IReadOnlyList<string> Columns,
+    string Metric,
+    IReadOnlyDictionary<string, string>? Baseline = null,
+    bool HigherIsBetter = true);
 
 /// <summary>
 /// A sweep manifest (sweeps/*.yaml): a base run config, axes whose product gives the cells (or an explicit list of
@@ -128,7 +137,8 @@ public sealed class SweepManifest
         {
             throw new ConfigException(file, null, "exclude", "every cell is excluded", "remove or narrow an exclusion");
         }
-        return new SweepManifest(id, file, cells, seeds, ParseReport(root, file, axes.Select(a => a.Name).Concat(configurations.SelectMany(c => c.Select(a => a.Name))).Distinct().ToList()));
+        var axisNames = axes.Select(a => a.Name).Concat(configurations.SelectMany(c => c.Select(a => a.Name))).Distinct().ToList();
+        return new SweepManifest(id, file, cells, seeds, ParseReport(root, file, axisNames, cells));
     }
 
     private sealed record Assignment(string Name, string Path, string Value, YamlNode Node);
@@ -274,7 +284,7 @@ public sealed class SweepManifest
         return config;
     }
 
-    private static ReportLayout ParseReport(YamlMappingNode root, string? file, List<string> axisNames)
+    private static ReportLayout ParseReport(YamlMappingNode root, string? file, List<string> axisNames, List<SweepCell> cells)
     {
         if (!root.Children.TryGetValue(new YamlScalarNode("report"), out var node))
         {
@@ -284,13 +294,73 @@ public sealed class SweepManifest
         {
             throw new ConfigException(file, Line(node), "report", "must be a section with rows, columns and metric", "write e.g. report: {rows: [teacher], columns: [label_fraction], metric: value}");
         }
+        // The mapper fills plain properties only; the baseline is a mapping of axis to value, read by hand.
+        var fields = new YamlMappingNode();
+        YamlNode? baselineNode = null;
+        foreach (var (key, value) in mapping.Children)
+        {
+            if (key is YamlScalarNode { Value: "baseline" })
+            {
+                baselineNode = value;
+            }
+            else
+            {
+                fields.Children.Add(key, value);
+            }
+        }
         var layout = new ReportSection();
-        YamlObjectMapper.Fill(layout, mapping, "report", file);
+        YamlObjectMapper.Fill(layout, fields, "report", file);
         foreach (string axis in layout.Rows.Concat(layout.Columns).Where(a => !axisNames.Contains(a) && a != "seed"))
         {
             throw new ConfigException(file, Line(node), "report", $"'{axis}' is not an axis of this sweep", $"use axes named in the manifest: {string.Join(", ", axisNames)}");
         }
-        return new ReportLayout(layout.Rows, layout.Columns, layout.Metric);
+        var baseline = baselineNode is null ? null : ParseBaseline(baselineNode, file, layout.Rows, cells);
+        return new ReportLayout(layout.Rows, layout.Columns, layout.Metric, baseline, layout.HigherIsBetter);
+    }
+
+    /// <summary>The report's baseline: row axes with a value each, which must pick out exactly one row of the table.</summary>
+    private static Dictionary<string, string> ParseBaseline(YamlNode node, string? file, string[] rows, List<SweepCell> cells)
+    {
+        const string Field = "report.baseline";
+        string example = rows.Length > 0 ? $"baseline: {{{rows[0]}: VALUE}}" : "baseline: {teacher: none}";
+        if (node is not YamlMappingNode mapping || mapping.Children.Count == 0)
+        {
+            throw new ConfigException(file, Line(node), Field, "must be a mapping of row axis to value", $"write e.g. {example}");
+        }
+        var baseline = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in mapping.Children)
+        {
+            string axis = ((YamlScalarNode)key).Value ?? "";
+            if (!rows.Contains(axis))
+            {
+                string rowList = rows.Length > 0 ? string.Join(", ", rows) : "none: add the axis to report.rows first";
+                throw new ConfigException(file, Line(key), $"{Field}.{axis}", $"'{axis}' is not a row axis of the report (the baseline is a row, compared with the other rows in each column)",
+                    $"name row axes only (rows: {rowList})");
+            }
+            if (value is not YamlScalarNode scalar)
+            {
+                throw new ConfigException(file, Line(value), $"{Field}.{axis}", "must be a single value", $"write e.g. {axis}: {cells[0].Labels.GetValueOrDefault(axis, "VALUE")}");
+            }
+            baseline[axis] = scalar.Value ?? "";
+        }
+
+        // Each cell's row is its values of the row axes; the baseline must pick out exactly one.
+        string RowOf(SweepCell cell) => string.Join(" / ", rows.Select(axis => cell.Labels.GetValueOrDefault(axis, "—")));
+        var matching = cells.Where(cell => baseline.All(b => cell.Labels.GetValueOrDefault(b.Key) == b.Value)).Select(RowOf).Distinct().ToList();
+        string named = "{" + string.Join(", ", baseline.Select(b => $"{b.Key}: {b.Value}")) + "}";
+        if (matching.Count == 0)
+        {
+            string values = string.Join("; ", baseline.Keys.Select(axis =>
+                $"{axis}: {string.Join(", ", cells.Select(c => c.Labels.GetValueOrDefault(axis)).OfType<string>().Distinct())}"));
+            throw new ConfigException(file, Line(node), Field, $"{named} matches no row of the table", $"use values the cells have ({values})");
+        }
+        if (matching.Count > 1)
+        {
+            var unnamed = rows.Where(axis => !baseline.ContainsKey(axis)).ToList();
+            throw new ConfigException(file, Line(node), Field, $"{named} matches {matching.Count} rows ({string.Join("; ", matching)})",
+                $"add a value for {string.Join(" or ", unnamed.Select(a => $"'{a}'"))} so that it names one row");
+        }
+        return baseline;
     }
 
     private sealed class ReportSection
@@ -298,6 +368,7 @@ public sealed class SweepManifest
         public string[] Rows { get; set; } = [];
         public string[] Columns { get; set; } = [];
         public string Metric { get; set; } = "value";
+        public bool HigherIsBetter { get; set; } = true;
     }
 
     private static string? Scalar(YamlMappingNode root, string key, string? file) =>

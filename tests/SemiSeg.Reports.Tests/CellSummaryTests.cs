@@ -31,6 +31,9 @@ public class CellSummaryTests
         Assert.Equal(1, cell.N);
         Assert.Equal(61.2, cell.Mean);
         Assert.Null(cell.Std);
+        Assert.Null(cell.Sem);
+        Assert.Null(cell.Ci95);
+        Assert.Equal([0], cell.Seeds);
         Assert.Equal(61.2, cell.Min);
         Assert.Equal(61.2, cell.Max);
         Assert.Equal("61.20", ResultTable.FormatCell(cell));
@@ -55,7 +58,9 @@ public class CellSummaryTests
         Assert.False(cell.IsComplete);
         Assert.Equal(61.0, cell.Mean!.Value, 12);
         Assert.Equal(Math.Sqrt(2), cell.Std!.Value, 12);
-        Assert.Equal("61.00 ± 1.41 (2/5)", ResultTable.FormatCell(cell));
+        Assert.Equal("61.00 ± 1.41 (n=2/5)", ResultTable.FormatCell(cell));
+        // Only the succeeded runs' seeds, in record order, one per value.
+        Assert.Equal([0, 2], cell.Seeds);
     }
 
     [Fact]
@@ -70,7 +75,10 @@ public class CellSummaryTests
         Assert.Null(cell.Std);
         Assert.Null(cell.Min);
         Assert.Null(cell.Max);
-        Assert.Equal("— (0/2)", ResultTable.FormatCell(cell));
+        Assert.Null(cell.Sem);
+        Assert.Null(cell.Ci95);
+        Assert.Empty(cell.Seeds);
+        Assert.Equal("— (n=0/2)", ResultTable.FormatCell(cell));
     }
 
     [Fact]
@@ -88,6 +96,44 @@ public class CellSummaryTests
         Assert.Equal(["cb", "ca"], summaries.Select(s => s.CellKey));
         Assert.Equal([1.0, 3.0], summaries[0].Values);
         Assert.Equal("b", summaries[0].Labels["teacher"]);
+    }
+
+    [Fact]
+    public void SemAndStudentTIntervalOfFiveSeeds()
+    {
+        var cell = Assert.Single(CellSummaries.From(Cell("c", Labels("teacher", "mt"), 19.1, 20.3, 21.0, 18.7, 20.9)));
+
+        // Reference values from mpmath at 40 digits (t quantile by root-finding on the regularised incomplete beta),
+        // independent of MathNet; R: t.test(c(19.1, 20.3, 21.0, 18.7, 20.9))$conf.int gives 18.69773 21.30227.
+        Assert.Equal(20.0, cell.Mean!.Value, 12);
+        Assert.Equal(1.04880884817015, cell.Std!.Value, 12);
+        Assert.Equal(0.469041575982343, cell.Sem!.Value, 12);
+        Assert.Equal(18.6977318122296, cell.Ci95!.Value.Low, 9);
+        Assert.Equal(21.3022681877704, cell.Ci95!.Value.High, 9);
+        Assert.Equal([0, 1, 2, 3, 4], cell.Seeds);
+    }
+
+    [Fact]
+    public void ConstantValuesHaveAZeroWidthInterval()
+    {
+        var cell = Assert.Single(CellSummaries.From(Cell("c", Labels("teacher", "mt"), 60.0, 60.0)));
+
+        Assert.Equal(0.0, cell.Std);
+        Assert.Equal(0.0, cell.Sem);
+        Assert.Equal(new ConfidenceInterval(60.0, 60.0), cell.Ci95);
+    }
+
+    [Fact]
+    public void OneSeedTwiceInACellIsAnError()
+    {
+        var labels = Labels("teacher", "mt");
+        var ex = Assert.Throws<ArgumentException>(() => CellSummaries.From(
+        [
+            new RunRecord("r1", "c", 7, labels, RunStatus.Succeeded, 60.0, null, null),
+            new RunRecord("r2", "c", 7, labels, RunStatus.Succeeded, 61.0, null, null),
+        ]));
+
+        Assert.StartsWith("cell c has two runs with seed 7 (the second is r2)", ex.Message);
     }
 
     [Fact]
@@ -124,6 +170,6 @@ public class CellSummaryTests
         Assert.True(summaries[0].IsComplete);
         Assert.Equal("1", summaries[1].Labels["seed"]);
         Assert.Equal(1, summaries[1].Failed);
-        Assert.Equal("— (0/1)", ResultTable.FormatCell(summaries[1]));
+        Assert.Equal("— (n=0/1)", ResultTable.FormatCell(summaries[1]));
     }
 }

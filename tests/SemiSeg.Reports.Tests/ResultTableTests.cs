@@ -17,25 +17,28 @@ public class ResultTableTests
             "| teacher / perturbation \\ label_fraction | 1/8 | 1/4 |\n" +
             "| :--- | ---: | ---: |\n" +
             "| none / — | 51.00 ± 1.41 | 56.00 ± 0.71 |\n" +
-            "| simple / phtps | 56.00 ± 2.83 | 60.00 (1/2) |\n" +
-            "| mt / phtps | **58.00 ± 1.41** | **62.20 ± 0.28** |\n";
+            "| simple / phtps | 56.00 ± 2.83 | 60.00 (n=1/2) |\n" +
+            "| mt / phtps | **58.00 ± 1.41** | **62.20 ± 0.28** |\n" +
+            "\n" +
+            "(n=k/m): only k of the cell's m runs succeeded; such cells are never bold.\n";
 
         Assert.Equal(golden, Table(QuickstartRuns()).ToMarkdown());
     }
 
     [Fact]
-    public void QuickstartCsvIsExactlyTheGolden()
+    public void QuickstartCsvWithoutBaselineHasEmptyComparisonColumns()
     {
-        const string golden =
-            "teacher,perturbation,label_fraction,n,expected,mean,std,min,max\n" +
-            "none,,1/8,2,2,51,1.4142135623730951,50,52\n" +
-            "none,,1/4,2,2,56,0.7071067811865476,55.5,56.5\n" +
-            "simple,phtps,1/8,2,2,56,2.8284271247461903,54,58\n" +
-            "simple,phtps,1/4,1,2,60,,60,60\n" +
-            "mt,phtps,1/8,2,2,58,1.4142135623730951,57,59\n" +
-            "mt,phtps,1/4,2,2,62.2,0.282842712474618,62,62.4\n";
+        var lines = Table(QuickstartRuns()).ToCsv().Split('\n');
 
-        Assert.Equal(golden, Table(QuickstartRuns()).ToCsv());
+        Assert.Equal(
+            "teacher,perturbation,label_fraction,n,expected,complete,failed,seeds,mean,std,sem,ci95_low,ci95_high,min,max,best," +
+            "baseline,test,difference,difference_ci95_low,difference_ci95_high,t,df,p,p_holm,bootstrap_ci95_low,bootstrap_ci95_high,verdict,note",
+            lines[0]);
+        // 51 ± 1.414214 over seeds 0 and 1: sem 1, t(0.975, 1) = 12.706205 → 51 ± 12.706205.
+        Assert.Equal("none,,1/8,2,2,true,0,0 1,51.000000,1.414214,1.000000,38.293795,63.706205,50.000000,52.000000,false,false,,,,,,,,,,,,", lines[1]);
+        Assert.Equal("simple,phtps,1/4,1,2,false,1,0,60.000000,,,,,60.000000,60.000000,false,false,,,,,,,,,,,,", lines[4]);
+        Assert.Equal("mt,phtps,1/4,2,2,true,0,0 1,62.200000,0.282843,0.200000,59.658759,64.741241,62.000000,62.400000,true,false,,,,,,,,,,,,", lines[6]);
+        Assert.Equal(8, lines.Length); // header, 6 cells, and the empty string after the last \n
     }
 
     [Fact]
@@ -50,13 +53,15 @@ public class ResultTableTests
     }
 
     [Fact]
-    public void CsvNumbersRoundTripExactly()
+    public void CsvNumbersHaveSixFixedDecimals()
     {
         var cell = CellSummaries.From(Cell("c", Labels("teacher", "mt", "perturbation", "phtps", "label_fraction", "1/8"), 0.1, 0.2, 0.7))[0];
         var line = ResultTable.Build([cell], Quickstart).ToCsv().Split('\n')[1].Split(',');
 
-        Assert.Equal(cell.Mean, double.Parse(line[5], CultureInfo.InvariantCulture));
-        Assert.Equal(cell.Std, double.Parse(line[6], CultureInfo.InvariantCulture));
+        // mean (0.1 + 0.2 + 0.7) / 3 = 0.333…, std = sqrt(0.103333…) = 0.321455
+        Assert.Equal("0.333333", line[8]);
+        Assert.Equal("0.321455", line[9]);
+        Assert.Equal(cell.Std!.Value, double.Parse(line[9], CultureInfo.InvariantCulture), 6);
     }
 
     [Fact]
@@ -103,7 +108,7 @@ public class ResultTableTests
 
         var lines = table.ToMarkdown().Split('\n');
         Assert.Equal("| simple / phtps | **60.50 ± 0.71** |", lines[2]);
-        Assert.Equal("| mt / phtps | 70.00 (1/2) |", lines[3]);
+        Assert.Equal("| mt / phtps | 70.00 (n=1/2) |", lines[3]);
     }
 
     [Fact]
@@ -185,10 +190,7 @@ public class ResultTableTests
     {
         var table = Table(Cell("c", Labels("teacher", "mt", "perturbation", "phtps,\"strong\"", "label_fraction", "1/8"), 60.0));
 
-        Assert.Equal(
-            "teacher,perturbation,label_fraction,n,expected,mean,std,min,max\n" +
-            "mt,\"phtps,\"\"strong\"\"\",1/8,1,1,60,,60,60\n",
-            table.ToCsv());
+        Assert.StartsWith("mt,\"phtps,\"\"strong\"\"\",1/8,1,1,true,0,0,60.000000,", table.ToCsv().Split('\n')[1]);
     }
 
     [Fact]
@@ -197,5 +199,13 @@ public class ResultTableTests
         var table = Table(Cell("c", Labels("teacher", "mt", "perturbation", "a|b", "label_fraction", "1/8"), 60.0));
 
         Assert.Equal("| mt / a\\|b | **60.00** |", table.ToMarkdown().Split('\n')[2]);
+    }
+
+    [Fact]
+    public void MarkdownEscapesAsterisksInLabels()
+    {
+        var table = Table(Cell("c", Labels("teacher", "mt", "perturbation", "cutmix*", "label_fraction", "1/8"), 60.0));
+
+        Assert.Equal("| mt / cutmix\\* | **60.00** |", table.ToMarkdown().Split('\n')[2]);
     }
 }

@@ -61,7 +61,7 @@ public static class ClientCommands
             return 0;
         });
 
-        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for table.md, table.csv, results.json (default: runs/SWEEP/report)" };
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder for table.md, table.tex, table.csv, table.json, results.json (default: runs/SWEEP/report)" };
         Func<SemiSegClient, ParseResult, CancellationToken, Task<int>> report = async (client, parse, ct) =>
         {
             string id = parse.GetValue(required)!;
@@ -73,7 +73,7 @@ public static class ClientCommands
             }
             string folder = parse.GetValue(output)?.FullName ?? Path.GetFullPath(Path.Combine("runs", id, "report"));
             Console.WriteLine(SweepReports.Write(results, folder));
-            Console.WriteLine($"Written: {folder}/table.md, table.csv, results.json");
+            Console.WriteLine($"Written: {folder}/table.md, table.tex, table.csv, table.json, results.json");
             return 0;
         };
         yield return Verb("results", "Write a sweep's per-run results and its table", [required, output], report);

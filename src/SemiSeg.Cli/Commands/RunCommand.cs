@@ -101,7 +101,7 @@ public static class RunCommand
             Console.WriteLine();
             Console.WriteLine($"{spec.SweepId}: {results.Report.Metric} (%), mean ± std over seeds");
             Console.WriteLine(markdown);
-            Console.WriteLine($"Written: {Path.Combine(reportFolder, "table.md")}, table.csv, results.json; per-run files in {settings.Storage}");
+            Console.WriteLine($"Written: {Path.Combine(reportFolder, "table.md")}, table.tex, table.csv, table.json, results.json; per-run files in {settings.Storage}");
             var failures = SweepReports.Failures(results).ToList();
             foreach (string failure in failures)
             {

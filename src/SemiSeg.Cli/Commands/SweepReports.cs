@@ -1,22 +1,25 @@
 using System.Text.Json;
+using SemiSeg.Client;
 using SemiSeg.Contracts;
 using SemiSeg.Reports;
-using SemiSeg.Sweeps;
 
 namespace SemiSeg.Cli.Commands;
 
-/// <summary>Writes a sweep's table (Markdown and CSV) and its per-run results under a folder.</summary>
+/// <summary>Writes a sweep's table (Markdown, LaTeX, CSV and JSON, compared with the manifest's baseline row if it names
+/// one) and its per-run results under a folder.</summary>
 public static class SweepReports
 {
     public static string Write(SweepResults results, string folder)
     {
         Directory.CreateDirectory(folder);
         var records = results.Runs.Select(r => new RunRecord(r.RunKey, r.CellKey, r.Seed, r.Labels, Status(r.State), r.Value, r.Error, r.WallSeconds)).ToList();
-        var layout = new ReportLayout(results.Report.Rows, results.Report.Columns, results.Report.Metric);
-        var table = ResultTable.Build(CellSummaries.From(records), layout);
+        var table = ResultTable.Build(CellSummaries.From(records), SweepSpecs.ToReportLayout(results.Report));
         string markdown = table.ToMarkdown();
+        // WriteAllText with a string writes UTF-8 without a byte-order mark; the renderers end lines in \n.
         File.WriteAllText(Path.Combine(folder, "table.md"), markdown);
+        File.WriteAllText(Path.Combine(folder, "table.tex"), table.ToLatex());
         File.WriteAllText(Path.Combine(folder, "table.csv"), table.ToCsv());
+        File.WriteAllText(Path.Combine(folder, "table.json"), table.ToJson());
         File.WriteAllText(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
         return markdown;
     }

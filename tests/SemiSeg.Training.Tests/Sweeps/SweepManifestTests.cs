@@ -93,11 +93,53 @@ public class SweepManifestTests
     [InlineData("sweep: s\naxes: {teacher: [mt]}\nexclude:\n  - {teacher: mt}\n", "every cell is excluded", "narrow an exclusion")]
     [InlineData("sweep: s\naxes: {teacher: [mt]}\nreport: {rows: [model]}\n", "'model' is not an axis of this sweep", "teacher")]
     [InlineData("sweep: s\naxes: {teacher: [mt]}\nreport: teacher\n", "m.yaml:3: report: must be a section", "rows: [teacher]")]
+    [InlineData("sweep: s\naxes: {teacher: [none, mt], label_fraction: [1/8]}\nreport: {rows: [teacher], columns: [label_fraction], baseline: {label_fraction: 1/8}}\n",
+        "m.yaml:3: report.baseline.label_fraction: 'label_fraction' is not a row axis of the report", "name row axes only (rows: teacher)")]
+    [InlineData("sweep: s\naxes: {teacher: [none, mt]}\nreport: {rows: [teacher], baseline: {teacher: nonee}}\n",
+        "m.yaml:3: report.baseline: {teacher: nonee} matches no row of the table", "use values the cells have (teacher: none, mt)")]
+    [InlineData("sweep: s\naxes: {teacher: [simple], perturbation: [phtps, cutmix]}\nreport: {rows: [teacher, perturbation], baseline: {teacher: simple}}\n",
+        "m.yaml:3: report.baseline: {teacher: simple} matches 2 rows (simple / phtps; simple / cutmix)", "add a value for 'perturbation' so that it names one row")]
+    [InlineData("sweep: s\naxes: {teacher: [none, mt]}\nreport:\n  rows: [teacher]\n  baseline: none\n",
+        "m.yaml:5: report.baseline: must be a mapping of row axis to value", "write e.g. baseline: {teacher: VALUE}")]
+    [InlineData("sweep: s\naxes: {teacher: [none, mt]}\nreport: {rows: [teacher], baseline: {teacher: [none]}}\n",
+        "m.yaml:3: report.baseline.teacher: must be a single value", "write e.g. teacher: none")]
+    [InlineData("sweep: s\naxes: {teacher: [none, mt]}\nreport: {rows: [teacher], higher_is_better: maybe}\n",
+        "m.yaml:3: report.higher_is_better: 'maybe' is not true or false", "write true or false")]
     public void BadManifestsFailWithLineFieldAndFix(string text, string expected, string fix)
     {
         var error = Assert.Throws<ConfigException>(() => Parse(text));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains(fix, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReportBaselineAndDirection()
+    {
+        var sweep = Parse(Base + """
+            sweep: s
+            axes:
+              teacher: [none, simple]
+              perturbation: [phtps, cutmix]
+            report:
+              rows: [teacher, perturbation]
+              metric: loss
+              baseline: {teacher: none}
+              higher_is_better: false
+            """);
+
+        // The supervised cell has no perturbation label: naming the teacher alone picks out its row.
+        Assert.Equal(new Dictionary<string, string> { ["teacher"] = "none" }, sweep.Report.Baseline);
+        Assert.False(sweep.Report.HigherIsBetter);
+        Assert.Equal("loss", sweep.Report.Metric);
+    }
+
+    [Fact]
+    public void WithoutBaselineAReportHasNoneAndHigherIsBetter()
+    {
+        var sweep = Parse(Base + "sweep: s\naxes: {teacher: [none, mt]}\nreport: {rows: [teacher]}\n");
+
+        Assert.Null(sweep.Report.Baseline);
+        Assert.True(sweep.Report.HigherIsBetter);
     }
 
     [Fact]
@@ -108,5 +150,6 @@ public class SweepManifestTests
         Assert.Equal(6, sweep.Cells.Count);
         Assert.Equal(12, sweep.Runs("code", Identity).Count);
         Assert.Equal(["teacher", "perturbation"], sweep.Report.Rows);
+        Assert.Equal("none", sweep.Report.Baseline!["teacher"]);
     }
 }

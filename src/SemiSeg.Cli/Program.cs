@@ -13,6 +13,7 @@ public static class Program
             ValidateCommand.Create(),
             RunCommand.Create(),
             SiloCommand.Create(),
+            ReportCommand.Create(),
         };
         foreach (var verb in ClientCommands.Create())
         {

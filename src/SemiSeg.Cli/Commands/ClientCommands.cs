@@ -77,7 +77,6 @@ public static class ClientCommands
             return 0;
         };
         yield return Verb("results", "Write a sweep's per-run results and its table", [required, output], report);
-        yield return Verb("report", "Write a sweep's report (the mean ± std table)", [required, output], report);
     }
 
     private static int Finished(SweepStatus status) => status.Counts.Succeeded == status.Counts.Total ? 0 : 1;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SemiSeg.Client;
 using SemiSeg.Silo;
+using SemiSeg.Storage;
 
 namespace SemiSeg.Cli.Commands;
 
@@ -97,11 +98,12 @@ public static class RunCommand
             }
             var results = await client.GetResultsAsync(spec.SweepId);
             string reportFolder = Path.Combine(folder, "report");
-            string markdown = SweepReports.Write(results, reportFolder);
+            var store = app.Services.GetRequiredService<IArtifactStore>();
+            string markdown = await SweepReportWriter.WriteAsync(store, settings.Storage, spec, results, reportFolder, new ReportOptions { Device = settings.Device == "cuda" ? "cuda" : "cpu" });
             Console.WriteLine();
             Console.WriteLine($"{spec.SweepId}: {results.Report.Metric} (%), mean ± std over seeds");
             Console.WriteLine(markdown);
-            Console.WriteLine($"Written: {Path.Combine(reportFolder, "table.md")}, table.tex, table.csv, table.json, results.json; per-run files in {settings.Storage}");
+            Console.WriteLine($"Written: {Path.Combine(reportFolder, "report.md")} (with table.md, table.tex, table.csv, table.json, results.json, plots); per-run files in {settings.Storage}");
             var failures = SweepReports.Failures(results).ToList();
             foreach (string failure in failures)
             {

@@ -9,11 +9,17 @@ namespace SemiSeg.Cli.Commands;
 /// one) and its per-run results under a folder.</summary>
 public static class SweepReports
 {
+    /// <summary>The sweep's table, compared with the manifest's baseline row if it names one.</summary>
+    public static ResultTable BuildTable(SweepResults results)
+    {
+        var records = results.Runs.Select(r => new RunRecord(r.RunKey, r.CellKey, r.Seed, r.Labels, Status(r.State), r.Value, r.Error, r.WallSeconds)).ToList();
+        return ResultTable.Build(CellSummaries.From(records), SweepSpecs.ToReportLayout(results.Report));
+    }
+
     public static string Write(SweepResults results, string folder)
     {
         Directory.CreateDirectory(folder);
-        var records = results.Runs.Select(r => new RunRecord(r.RunKey, r.CellKey, r.Seed, r.Labels, Status(r.State), r.Value, r.Error, r.WallSeconds)).ToList();
-        var table = ResultTable.Build(CellSummaries.From(records), SweepSpecs.ToReportLayout(results.Report));
+        var table = BuildTable(results);
         string markdown = table.ToMarkdown();
         // WriteAllText with a string writes UTF-8 without a byte-order mark; the renderers end lines in \n.
         File.WriteAllText(Path.Combine(folder, "table.md"), markdown);

@@ -71,7 +71,10 @@ public static class LearningCurvePlot
         {
             lossAxis.Label.Text = "training loss (dashed)";
         }
-        plot.ShowLegend(Alignment.LowerRight);
+        // One x range for all curves and losses (ScottPlot would fit the shared x axis to one axis pair only).
+        int lastStep = series.SelectMany(s => s.Seeds).SelectMany(h => h.Eval.Select(e => e.Step).Concat(includeTrainingLoss ? h.Train.Select(t => t.Step) : [])).Max();
+        plot.Axes.SetLimitsX(0, lastStep * 1.03);
+        plot.ShowLegend(Edge.Bottom); // below the axes: curves rise and losses fall, so no corner stays free
         PlotFiles.SavePng(plot, pngPath, width, height);
     }
 

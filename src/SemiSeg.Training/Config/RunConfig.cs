@@ -205,4 +205,8 @@ public sealed class ScheduleConfig
 
     /// <summary>Intra-op CPU threads (0 = the library default).</summary>
     public int Threads { get; set; }
+
+    /// <summary>Also write the logged metrics as TensorBoard event files under OUT/tensorboard/ (a few scalars per
+    /// logged step: cheap).</summary>
+    public bool Tensorboard { get; set; } = true;
 }

@@ -42,7 +42,7 @@ public static class TrainCommand
             var result = parse.GetValue(events)
                 ? Trainer.Run(request with { Observer = new EventsObserver(Console.Out) }, CancellationToken.None)
                 : RunWithProgress(request);
-            PrintResult(result, folder, runConfig.Schedule.Tensorboard);
+            PrintResult(result, folder, runConfig.Schedule.WritesTensorboard);
             return 0;
         }));
         return command;

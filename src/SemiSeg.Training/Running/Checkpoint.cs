@@ -96,16 +96,18 @@ public static class Checkpoint
     }
 
     /// <summary>Loads one network's weights for inference: the student's, or with <paramref name="teacher"/> the Mean
-    /// Teacher's. The optimizer state is not read. Integrity and the config hash are checked as in <see cref="Load"/>.</summary>
-    public static CheckpointHeader LoadWeights(string path, string configSha256, nn.Module model, bool teacher = false)
+    /// Teacher's. The optimizer state is not read. Integrity is checked as in <see cref="Load"/>, and that the
+    /// checkpoint's config hash is one of <paramref name="configSha256s"/> (e.g. of config.json's text as written and
+    /// of its canonical form today).</summary>
+    public static CheckpointHeader LoadWeights(string path, IReadOnlyCollection<string> configSha256s, nn.Module model, bool teacher = false)
     {
         var (header, reader) = Open(path);
         using (reader)
         {
-            if (header.ConfigSha256 != configSha256)
+            if (!configSha256s.Contains(header.ConfigSha256))
             {
                 throw new CheckpointException(
-                    $"{path}: checkpoint was written by a different run config (config hash {Short(header.ConfigSha256)}, config given {Short(configSha256)}). " +
+                    $"{path}: checkpoint was written by a different run config (config hash {Short(header.ConfigSha256)}, config given {string.Join(" or ", configSha256s.Select(Short))}). " +
                     "Fix: use the config.json saved in the same run folder as the checkpoint.");
             }
             if (teacher && !header.HasTeacher)

@@ -48,7 +48,7 @@ public static class Predictor
     public static RunPrediction Predict(string configPath, string checkpointPath, int count, string device = "cpu", bool useTeacher = false, string? dataRoot = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        var (config, configHash) = ReadConfig(configPath);
+        var (config, configHashes) = ReadConfig(configPath);
         if (!DatasetNames.IsSegmentation(config.Data.Dataset))
         {
             throw new ConfigException(configPath, null, "data.dataset", $"{config.Data.Dataset} is a classification dataset, which has no label maps to show", "predict a segmentation run (fashion-scenes or cityscapes)");
@@ -65,7 +65,7 @@ public static class Predictor
         var targetDevice = DeviceParser.Parse(device);
         var val = DatasetFactory.Create(config.Data, Split.Val);
         using var model = ModelFactory.Create(config.Model, val.Info);
-        var header = Checkpoint.LoadWeights(checkpointPath, configHash, model, useTeacher);
+        var header = Checkpoint.LoadWeights(checkpointPath, configHashes, model, useTeacher);
         model.to(targetDevice);
         model.eval();
 
@@ -89,19 +89,21 @@ public static class Predictor
         return new RunPrediction(config.Data.Dataset, val.Info.ClassNames, checkpointPath, header.Step, useTeacher, examples);
     }
 
-    /// <summary>Reads the run config and the hash its checkpoints carry (of the config exactly as trained).</summary>
-    private static (RunConfig Config, string Hash) ReadConfig(string path)
+    /// <summary>Reads the run config and the hashes its checkpoints may carry: the trainer hashes config.json's text
+    /// as it writes it, which equals the canonical form of the config unless config fields were added since.</summary>
+    private static (RunConfig Config, string[] Hashes) ReadConfig(string path)
     {
         if (!File.Exists(path))
         {
             throw new ConfigException(path, null, "(file)", "the run's config.json does not exist", "point at a run folder written by the trainer, or give the config the checkpoint was trained with");
         }
-        var config = YamlObjectMapper.Read<RunConfig>(File.ReadAllText(path), path);
-        string hash = Trainer.Sha256(RunConfigLoader.ToCanonicalJson(config));
+        string text = File.ReadAllText(path);
+        var config = YamlObjectMapper.Read<RunConfig>(text, path);
+        string[] hashes = [Trainer.Sha256(text), Trainer.Sha256(RunConfigLoader.ToCanonicalJson(config))];
         // The checkpoint holds every weight, so the pretrained encoder file (perhaps on the machine that trained the
         // run only) is neither needed nor checked.
         config.Model.PretrainedEncoder = null;
         RunConfigLoader.Validate(config, path);
-        return (config, hash);
+        return (config, hashes);
     }
 }

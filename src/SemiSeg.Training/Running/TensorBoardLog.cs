@@ -50,13 +50,14 @@ public sealed class TensorBoardLog
         Start(folder, metricsPath);
     }
 
+    /// <summary>Logs a training step, rounded as metrics.jsonl rounds it (so a replay writes the same numbers).</summary>
     public void Train(int step, StepLosses losses, double learningRate, double imagesPerSecond)
     {
-        Scalar("train/loss", losses.Total, step);
-        Scalar("train/supervised", losses.Supervised, step);
-        Scalar("train/consistency", losses.Consistency, step);
+        Scalar("train/loss", MetricsLog.Round(losses.Total), step);
+        Scalar("train/supervised", MetricsLog.Round(losses.Supervised), step);
+        Scalar("train/consistency", MetricsLog.Round(losses.Consistency), step);
         Scalar("train/lr", learningRate, step);
-        Scalar("train/images_per_second", imagesPerSecond, step);
+        Scalar("train/images_per_second", Math.Round(imagesPerSecond, 2), step);
     }
 
     public void Evaluation(Evaluation evaluation) =>

@@ -78,7 +78,7 @@ public static class Trainer
 
         var metrics = new MetricsLog(output.Metrics);
         // Started after TruncateMetrics: a resumed run's event file replays exactly the steps metrics.jsonl kept.
-        var tensorBoard = config.Schedule.Tensorboard ? TensorBoardLog.Start(Path.Combine(request.OutputDirectory, TensorBoardLog.FolderName), output.Metrics) : null;
+        var tensorBoard = config.Schedule.WritesTensorboard ? TensorBoardLog.Start(Path.Combine(request.OutputDirectory, TensorBoardLog.FolderName), output.Metrics) : null;
         var clock = Stopwatch.StartNew();
         var window = Stopwatch.StartNew();
         int windowSteps = 0, lastCheckpoint = startStep;

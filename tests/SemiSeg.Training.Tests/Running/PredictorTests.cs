@@ -62,6 +62,17 @@ public sealed class PredictorTests(PredictorRuns runs) : IClassFixture<Predictor
     }
 
     [Fact]
+    public void PredictionsAreThoseTheTrainerEvaluated()
+    {
+        // The tiny runs evaluate all 8 validation scenes: the predictor's pixel accuracy must be the one in result.json.
+        var prediction = Predictor.Predict(runs.Supervised, count: 8);
+        long correct = prediction.Examples.Sum(e => e.Prediction.Zip(e.GroundTruth).Count(p => p.First == p.Second));
+        long total = prediction.Examples.Sum(e => e.GroundTruth.Count(label => label >= 0));
+        var result = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(runs.Supervised, Trainer.ResultFile))).RootElement;
+        Assert.Equal(result.GetProperty("pixel_accuracy").GetDouble(), Math.Round(100.0 * correct / total, 4), 6);
+    }
+
+    [Fact]
     public void PredictionsAreDeterministicAndCountIsCappedBySplitSize()
     {
         var first = Predictor.Predict(runs.Supervised, count: 2);

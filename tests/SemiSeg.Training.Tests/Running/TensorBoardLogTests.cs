@@ -77,6 +77,18 @@ public sealed class TensorBoardLogTests : IDisposable
     }
 
     [Fact]
+    public void AnUnsetSwitchIsOnAndLeavesConfigJsonAsBefore()
+    {
+        // Configs written before the option existed keep their text, so their content keys and checkpoints stay valid.
+        var config = TinyRuns.Config();
+        Assert.True(config.Schedule.WritesTensorboard);
+        Assert.DoesNotContain("tensorboard", RunConfigLoader.ToCanonicalJson(config));
+        var parsed = RunConfigLoader.Parse("schedule: {tensorboard: false}");
+        Assert.False(parsed.Schedule.WritesTensorboard);
+        Assert.False(RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(parsed)).Schedule.WritesTensorboard);
+    }
+
+    [Fact]
     public void FromMetricsExportsAStoredRunAndSkipsATornLastLine()
     {
         string metrics = Path.Combine(_root, "metrics.jsonl");

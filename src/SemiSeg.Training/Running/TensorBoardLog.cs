@@ -40,12 +40,14 @@ public sealed class TensorBoardLog
     }
 
     /// <summary>Writes the event file of a finished run's metrics.jsonl, e.g. to browse stored runs side by side with
-    /// <c>tensorboard --logdir</c> on a folder of such folders.</summary>
+    /// <c>tensorboard --logdir</c> on a folder of such folders. Replaces event files already in
+    /// <paramref name="folder"/>; lines that do not parse are skipped.</summary>
+    /// <exception cref="ArgumentException">The metrics file does not exist (the message names it and the fix).</exception>
     public static void FromMetrics(string metricsPath, string folder)
     {
         if (!File.Exists(metricsPath))
         {
-            throw new FileNotFoundException($"{metricsPath}: metrics file not found. Fix: point at the metrics.jsonl of a run folder.", metricsPath);
+            throw new ArgumentException($"{metricsPath}: metrics file not found. Fix: point at the metrics.jsonl of a run folder (the trainer's --out folder, or STORE/runs/RUNKEY/attempt-N/).", nameof(metricsPath));
         }
         Start(folder, metricsPath);
     }

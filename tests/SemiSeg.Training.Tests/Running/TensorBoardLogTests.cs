@@ -107,7 +107,7 @@ public sealed class TensorBoardLogTests : IDisposable
         Assert.DoesNotContain(scalars, s => s.Tag == "eval/pixel_accuracy");
         Assert.Equal(12.5f, Assert.Single(scalars, s => s.Tag.StartsWith("eval_per_class/", StringComparison.Ordinal)).Value);
 
-        var missing = Assert.Throws<FileNotFoundException>(() => TensorBoardLog.FromMetrics(Path.Combine(_root, "none.jsonl"), folder));
+        var missing = Assert.Throws<ArgumentException>(() => TensorBoardLog.FromMetrics(Path.Combine(_root, "none.jsonl"), folder));
         Assert.Contains("none.jsonl", missing.Message);
     }
 

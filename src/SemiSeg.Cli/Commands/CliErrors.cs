@@ -17,7 +17,7 @@ public static class CliErrors
         {
             return action();
         }
-        catch (Exception e) when (e is ConfigException or DataFormatException or CheckpointException or ModelConfigException or Silo.SiloSettingsException or Client.ClusterUnreachableException or ReportInputException or Reports.MetricsFileException or ArgumentException)
+        catch (Exception e) when (e is ConfigException or DataFormatException or CheckpointException or ModelConfigException or Reports.Plots.MetricsFileException or Silo.SiloSettingsException or Client.ClusterUnreachableException or ReportInputException or ArgumentException)
         {
             Error(e.Message);
             return UserError;

@@ -5,6 +5,8 @@ using System.Text.Json;
 using SemiSeg.Client;
 using SemiSeg.Contracts;
 using SemiSeg.Reports;
+using SemiSeg.Reports.Panels;
+using SemiSeg.Reports.Plots;
 using SemiSeg.Storage;
 using SemiSeg.Training.Config;
 using SemiSeg.Training.Data;

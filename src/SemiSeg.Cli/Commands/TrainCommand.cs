@@ -42,7 +42,7 @@ public static class TrainCommand
             var result = parse.GetValue(events)
                 ? Trainer.Run(request with { Observer = new EventsObserver(Console.Out) }, CancellationToken.None)
                 : RunWithProgress(request);
-            PrintResult(result, folder);
+            PrintResult(result, folder, runConfig.Schedule.WritesTensorboard);
             return 0;
         }));
         return command;
@@ -82,7 +82,7 @@ public static class TrainCommand
         }
     }
 
-    private static void PrintResult(RunResult result, string folder)
+    private static void PrintResult(RunResult result, string folder, bool tensorBoard)
     {
         string value = result.Value.ToString("F2", CultureInfo.InvariantCulture);
         Console.WriteLine($"{result.Name}: {result.Metric} = {value}% after {result.Steps} steps ({result.WallSeconds:F0} s, seed {result.Seed}, {result.LabeledExamples} labeled)");
@@ -94,7 +94,7 @@ public static class TrainCommand
         {
             Console.WriteLine($"  {name,-14} {(classValue is double v ? v.ToString("F2", CultureInfo.InvariantCulture) : "n/a"),7}");
         }
-        Console.WriteLine($"Outputs in {folder}: config.json, metrics.jsonl, checkpoints/, result.json");
+        Console.WriteLine($"Outputs in {folder}: config.json, metrics.jsonl, checkpoints/, result.json{(tensorBoard ? $", tensorboard/ (tensorboard --logdir {folder})" : "")}");
     }
 
     private sealed class ProgressObserver(ProgressTask task) : IRunObserver

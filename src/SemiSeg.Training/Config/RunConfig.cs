@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace SemiSeg.Training.Config;
 
 // A run config fully describes one training run. It is read from YAML or JSON (snake_case keys), validated before
@@ -205,4 +207,14 @@ public sealed class ScheduleConfig
 
     /// <summary>Intra-op CPU threads (0 = the library default).</summary>
     public int Threads { get; set; }
+
+    /// <summary>TensorBoard event files of the logged metrics under OUT/tensorboard/ (a few scalars per logged step:
+    /// cheap). Unset means on; only an explicit false turns them off. Left out of config.json while unset, so configs,
+    /// content keys and checkpoints written before this option existed stay valid.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Tensorboard { get; set; }
+
+    /// <summary>Whether the trainer writes TensorBoard event files (<see cref="Tensorboard"/> is not false).</summary>
+    [JsonIgnore]
+    public bool WritesTensorboard => Tensorboard != false;
 }

@@ -95,6 +95,41 @@ public static class Checkpoint
         return header;
     }
 
+    /// <summary>Loads one network's weights for inference: the student's, or with <paramref name="teacher"/> the Mean
+    /// Teacher's. The optimizer state is not read. Integrity is checked as in <see cref="Load"/>, and that the
+    /// checkpoint's config hash is one of <paramref name="configSha256s"/> (e.g. of config.json's text as written and
+    /// of its canonical form today).</summary>
+    public static CheckpointHeader LoadWeights(string path, IReadOnlyCollection<string> configSha256s, nn.Module model, bool teacher = false)
+    {
+        var (header, reader) = Open(path);
+        using (reader)
+        {
+            if (!configSha256s.Contains(header.ConfigSha256))
+            {
+                throw new CheckpointException(
+                    $"{path}: checkpoint was written by a different run config (config hash {Short(header.ConfigSha256)}, config given {string.Join(" or ", configSha256s.Select(Short))}). " +
+                    "Fix: use the config.json saved in the same run folder as the checkpoint.");
+            }
+            if (teacher && !header.HasTeacher)
+            {
+                throw new CheckpointException($"{path}: checkpoint has no Mean Teacher weights (the run's teacher is not mt). Fix: predict with the student.");
+            }
+            try
+            {
+                if (teacher)
+                {
+                    SkipSection(reader);
+                }
+                ReadSection(reader, r => model.load(r, strict: true));
+            }
+            catch (Exception e) when (e is not CheckpointException)
+            {
+                throw new CheckpointException($"{path}: checkpoint weights do not fit the model its config describes ({e.Message}). Fix: use the config.json saved next to it.");
+            }
+        }
+        return header;
+    }
+
     private static (CheckpointHeader Header, BinaryReader Reader) Open(string path)
     {
         byte[] bytes;
@@ -149,6 +184,8 @@ public static class Checkpoint
         using var section = new BinaryReader(new MemoryStream(reader.ReadBytes(checked((int)length))));
         read(section);
     }
+
+    private static void SkipSection(BinaryReader reader) => reader.BaseStream.Seek(reader.ReadInt64(), SeekOrigin.Current);
 
     private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
 }

@@ -40,5 +40,6 @@ public sealed class MetricsLog(string path)
         File.AppendAllText(path, JsonSerializer.Serialize(record) + "\n");
     }
 
-    private static double Round(double value) => double.Parse(value.ToString("G7", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    /// <summary>Seven significant digits: what a float32 holds, and short lines.</summary>
+    internal static double Round(double value) => double.Parse(value.ToString("G7", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

@@ -15,7 +15,8 @@ using static TorchSharp.torch;
 namespace SemiSeg.Training.Running;
 
 /// <summary>
-/// Runs one training run to completion: a pure function of (config, data) to checkpoints, metrics and a result.
+/// Runs one training run to completion: a pure function of (config, data) to checkpoints, metrics (metrics.jsonl and,
+/// unless schedule.tensorboard is off, TensorBoard event files in tensorboard/) and a result.
 /// The loop runs synchronously on the calling thread (TorchSharp's dispose scopes are per thread), one dispose
 /// scope per step so memory stays flat. Cancellation is checked between steps; a cancelled run writes a checkpoint
 /// first, so it can be resumed.
@@ -76,6 +77,8 @@ public static class Trainer
         }
 
         var metrics = new MetricsLog(output.Metrics);
+        // Started after TruncateMetrics: a resumed run's event file replays exactly the steps metrics.jsonl kept.
+        var tensorBoard = config.Schedule.WritesTensorboard ? TensorBoardLog.Start(Path.Combine(request.OutputDirectory, TensorBoardLog.FolderName), output.Metrics) : null;
         var clock = Stopwatch.StartNew();
         var window = Stopwatch.StartNew();
         int windowSteps = 0, lastCheckpoint = startStep;
@@ -118,6 +121,7 @@ public static class Trainer
                 var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds / (s - startStep) * (config.Schedule.Steps - s));
                 double learningRate = config.Optimizer.DecoderLr * learningRateFactor;
                 metrics.Train(s, losses, learningRate, imagesPerSecond, elapsed.TotalSeconds);
+                tensorBoard?.Train(s, losses, learningRate, imagesPerSecond);
                 observer.OnStep(new StepProgress(s, config.Schedule.Steps, losses, learningRate, imagesPerSecond, elapsed, remaining));
                 window.Restart();
                 windowSteps = 0;
@@ -127,6 +131,7 @@ public static class Trainer
             {
                 lastEvaluation = Evaluate(student, val, config, device, s);
                 metrics.Evaluation(lastEvaluation);
+                tensorBoard?.Evaluation(lastEvaluation);
                 observer.OnEvaluation(lastEvaluation);
             }
             if (last || (config.Schedule.CheckpointEvery > 0 && s % config.Schedule.CheckpointEvery == 0))

@@ -329,9 +329,9 @@ public static class SweepReportWriter
             new LabelMap(example.Width, example.Height, example.GroundTruth),
             predictions.Select(p => new LabelMap(p.Prediction.Examples[i].Width, p.Prediction.Examples[i].Height, p.Prediction.Examples[i].Prediction)).ToList())).ToList();
         QualitativePanel.Write(Path.Combine(folder, "qualitative.png"), rows, ["input", "ground truth", .. predictions.Select(p => p.Title)], Palette.ForDataset(first.Dataset));
-        string column = string.Join(", ", table.Columns[chosen[0].Column]);
+        string columnLabel = string.Join(", ", table.Columns[chosen[0].Column]);
         return new ReportFigure("Qualitative examples", "qualitative.png",
-            $"The first {rows.Count} validation images ({first.Dataset}, {column}): input, ground truth, and the predictions of each method's final student checkpoint. Colours: the {Palette.ForDataset(first.Dataset).Name} palette.");
+            $"The first {rows.Count} validation images ({first.Dataset}, {columnLabel}): input, ground truth, and the predictions of each method's final student checkpoint. Colours: the {Palette.ForDataset(first.Dataset).Name} palette.");
     }
 
     /// <summary>The panel's methods: the baseline row and the best other row in the first column (or the two best).</summary>
@@ -401,10 +401,11 @@ public static class SweepReportWriter
         }
     }
 
+    /// <summary>An assembly's version without build metadata ("10.4.2. Commit Hash: ..." and "5.1.59+abc" read "10.4.2", "5.1.59").</summary>
     private static string Version(Assembly assembly)
     {
-        string? version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString();
-        return version is null ? "?" : version.Split('+')[0] + (version.Contains('+') ? $" ({version.Split('+')[1][..Math.Min(10, version.Split('+')[1].Length)]})" : "");
+        string version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString() ?? "?";
+        return version.Split('+', ' ')[0].TrimEnd('.');
     }
 
     private static string CellName(ResultTable table, IReadOnlyDictionary<string, string> labels, ReportSpec report)

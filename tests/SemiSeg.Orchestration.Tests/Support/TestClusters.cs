@@ -14,6 +14,10 @@ public sealed class TestClusters : IAsyncDisposable
     public InProcessTestCluster Cluster { get; }
     public string Storage { get; }
     public IArtifactStore Store { get; }
+
+    /// <summary>A temp folder of this cluster's own, deleted with it.</summary>
+    public string Scratch => scratch;
+
     private readonly string scratch;
 
     private TestClusters(InProcessTestCluster cluster, string storage, string scratch)

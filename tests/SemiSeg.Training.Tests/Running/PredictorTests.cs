@@ -21,6 +21,7 @@ public sealed class PredictorRuns : IDisposable
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }
 
+[Collection(TrainingRuns.Name)]
 public sealed class PredictorTests(PredictorRuns runs) : IClassFixture<PredictorRuns>
 {
     [Fact]

@@ -5,6 +5,7 @@ using SemiSeg.Training.Tests.Support;
 
 namespace SemiSeg.Training.Tests.Running;
 
+[Collection(TrainingRuns.Name)]
 public sealed class TensorBoardLogTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("semiseg-tensorboard-").FullName;

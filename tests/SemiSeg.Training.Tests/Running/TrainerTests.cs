@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace SemiSeg.Training.Tests.Running;
 
+[Collection(TrainingRuns.Name)]
 public sealed class TrainerTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("semiseg-trainer-").FullName;

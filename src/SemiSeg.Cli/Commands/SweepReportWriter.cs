@@ -102,7 +102,8 @@ public static class SweepReportWriter
                         resultFiles[run.RunKey] = JsonDocument.Parse(json);
                     }
                 }
-                if (LabelFractionFigure(table, results, folder) is { } fractions)
+                string metricName = MetricName(results.Report.Metric, resultFiles.Values.FirstOrDefault());
+                if (LabelFractionFigure(table, results, folder, metricName) is { } fractions)
                 {
                     figures.Add(fractions);
                 }
@@ -211,7 +212,7 @@ public static class SweepReportWriter
         return best == 0 ? null : StorePaths.Attempt(runKey, best);
     }
 
-    private static ReportFigure? LabelFractionFigure(ResultTable table, SweepResults results, string folder)
+    private static ReportFigure? LabelFractionFigure(ResultTable table, SweepResults results, string folder, string metricName)
     {
         // Only for tables whose single column axis is the label fraction, with at least two fractions.
         if (results.Report.Columns is not ["label_fraction"] || table.Columns.Count < 2
@@ -235,7 +236,7 @@ public static class SweepReportWriter
                 series.Add(new MethodSeries(string.Join(" / ", table.Rows[r]), points));
             }
         }
-        LabelFractionPlot.Write(Path.Combine(folder, "label-fractions.png"), series, MetricName(results.Report.Metric));
+        LabelFractionPlot.Write(Path.Combine(folder, "label-fractions.png"), series, metricName);
         return new ReportFigure("Metric vs label fraction", "label-fractions.png",
             "One line per table row; error bars are ± the sample std over seeds.");
     }
@@ -416,7 +417,11 @@ public static class SweepReportWriter
 
     private static string Labels(IReadOnlyDictionary<string, string> labels) => string.Join(", ", labels.Select(l => $"{l.Key}={l.Value}"));
 
-    private static string MetricName(string metric) => metric == "value" ? "metric (%)" : metric;
+    /// <summary>The y-axis label: the trainer's metric name (e.g. "mIoU (%)") for the main value, else the field's name.</summary>
+    private static string MetricName(string metric, JsonDocument? result) =>
+        metric != "value" ? metric
+        : result is not null && result.RootElement.TryGetProperty("metric", out var name) && name.GetString() is { Length: > 0 } text ? $"{text} (%)"
+        : "metric (%)";
 }
 
 /// <summary>A results folder or store that cannot make a report: the message names the file and the fix.</summary>

@@ -43,18 +43,15 @@ public sealed class LocalArtifactStore : IArtifactStore
         string temp = await WriteTempAsync(target, content, ct).ConfigureAwait(false);
         try
         {
-            // Without overwrite, .NET moves with link(2) + unlink on Unix: link fails if the target exists, so exactly
-            // one of several concurrent creators wins.
-            File.Move(temp, target, overwrite: false);
-            return true;
-        }
-        catch (IOException) when (File.Exists(target))
-        {
+            if (ExclusiveFile.TryPublish(temp, target))
+            {
+                return true;
+            }
             return await SameContentAsync(temp, target, ct).ConfigureAwait(false);
         }
         finally
         {
-            File.Delete(temp); // no-op once moved
+            File.Delete(temp); // the published file is a second link (or a copy): removing the temp keeps it
         }
     }
 

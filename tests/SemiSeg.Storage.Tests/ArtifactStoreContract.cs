@@ -73,21 +73,26 @@ public abstract class ArtifactStoreContract : IDisposable
     [Fact]
     public async Task Concurrent_TryCreate_has_exactly_one_winner()
     {
-        using var start = new ManualResetEventSlim();
-        Task<bool>[] writers = Enumerable.Range(0, 8)
-            .Select(i => Task.Run(async () =>
-            {
-                start.Wait();
-                return await Store.TryCreateTextAsync("results/contested.json", $"writer {i}");
-            }))
-            .ToArray();
-        start.Set();
-        bool[] won = await Task.WhenAll(writers);
+        // Several rounds: a check-then-rename race loses only some of them.
+        for (int round = 0; round < 10; round++)
+        {
+            string path = $"results/contested-{round}.json";
+            using var start = new ManualResetEventSlim();
+            Task<bool>[] writers = Enumerable.Range(0, 8)
+                .Select(i => Task.Run(async () =>
+                {
+                    start.Wait();
+                    return await Store.TryCreateTextAsync(path, $"writer {i}");
+                }))
+                .ToArray();
+            start.Set();
+            bool[] won = await Task.WhenAll(writers);
 
-        Assert.Single(won, w => w);
-        int winner = Array.IndexOf(won, true);
-        Assert.Equal($"writer {winner}", await Store.ReadTextAsync("results/contested.json"));
-        Assert.Equal(["results/contested.json"], await ListAsync("results/"));
+            Assert.Single(won, w => w);
+            int winner = Array.IndexOf(won, true);
+            Assert.Equal($"writer {winner}", await Store.ReadTextAsync(path));
+        }
+        Assert.Equal(Enumerable.Range(0, 10).Select(r => $"results/contested-{r}.json").Order(StringComparer.Ordinal), await ListAsync("results/"));
     }
 
     [Fact]

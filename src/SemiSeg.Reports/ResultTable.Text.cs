@@ -128,7 +128,9 @@ public sealed partial class ResultTable
             int paired = comparisons.Count(c => c.Test == TestKind.Paired);
             int welch = comparisons.Count(c => c.Test == TestKind.Welch);
             int untested = comparisons.Count(c => c.Test == TestKind.None);
-            string baseline = $"{BetterToken} better, {WorseToken} worse than the baseline row ({BaselineText(Layout)}) in the same column";
+            string baseline = BaselineSpansColumns
+                ? $"{BetterToken} better, {WorseToken} worse than the baseline ({BaselineText(Layout)}; it has no {string.Join(" or ", Layout.Columns)}, so every column is compared with it)"
+                : $"{BetterToken} better, {WorseToken} worse than the baseline row ({BaselineText(Layout)}) in the same column";
             string alpha = Options.Alpha.ToString("0.####", CultureInfo.InvariantCulture);
             string note = paired + welch == 0
                 ? $"{baseline}: no cell could be tested."

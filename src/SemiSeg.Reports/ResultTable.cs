@@ -7,7 +7,8 @@ namespace SemiSeg.Reports;
 /// Cell summaries pivoted into a table: one row per combination of the layout's row axes, one column per combination of
 /// its column axes, both in order of first appearance. Each table position holds at most one cell. With a baseline in
 /// the layout, every other cell is compared with the baseline row's cell of its column (see <see cref="CellComparison"/>),
-/// Holm–Bonferroni-corrected over the whole table. Rendered by <see cref="ToMarkdown"/>, <see cref="ToLatex"/>,
+/// Holm–Bonferroni-corrected over the whole table. A baseline without the column axes (supervised has no consistency
+/// variant, so its cell sits in the "—" column) is every column's baseline. Rendered by <see cref="ToMarkdown"/>, <see cref="ToLatex"/>,
 /// <see cref="ToCsv"/> and <see cref="ToJson"/>; each output is byte-identical for the same input.
 /// </summary>
 public sealed partial class ResultTable
@@ -25,8 +26,9 @@ public sealed partial class ResultTable
     private readonly bool[,] _best;
 
     private ResultTable(ReportLayout layout, ComparisonOptions options, IReadOnlyList<IReadOnlyList<string>> rows, IReadOnlyList<IReadOnlyList<string>> columns,
-        CellSummary?[,] cells, int? baselineRow, CellComparison?[,] comparisons, bool[,] best)
+        CellSummary?[,] cells, int? baselineRow, bool baselineSpansColumns, CellComparison?[,] comparisons, bool[,] best)
     {
+        BaselineSpansColumns = baselineSpansColumns;
         Layout = layout;
         Options = options;
         Rows = rows;
@@ -49,6 +51,10 @@ public sealed partial class ResultTable
 
     /// <summary>The row the layout's baseline names, or null without a baseline.</summary>
     public int? BaselineRow { get; }
+
+    /// <summary>The baseline row's only cell lacks the column axes (its column is all "—"), so cells of every column are
+    /// compared with it.</summary>
+    public bool BaselineSpansColumns { get; }
 
     /// <summary>The cell at a table position, or null where the sweep has none.</summary>
     public CellSummary? this[int row, int column] => _cells[row, column];
@@ -97,8 +103,29 @@ public sealed partial class ResultTable
             grid[row, column] = cell;
         }
         int? baselineRow = layout.Baseline is null ? null : FindBaselineRow(layout, rows);
-        var comparisons = baselineRow is int b ? CompareWithBaseline(grid, b, layout.HigherIsBetter, options) : new CellComparison?[rows.Count, columns.Count];
-        return new ResultTable(layout, options, rows, columns, grid, baselineRow, comparisons, BestOfEachColumn(grid, layout.HigherIsBetter));
+        var comparisons = new CellComparison?[rows.Count, columns.Count];
+        bool spans = false;
+        if (baselineRow is int b)
+        {
+            var baselines = BaselineCells(grid, b, columns);
+            spans = Enumerable.Range(0, columns.Count).Any(c => grid[b, c] is null && baselines[c] is not null);
+            comparisons = CompareWithBaseline(grid, b, baselines, layout.HigherIsBetter, options);
+        }
+        return new ResultTable(layout, options, rows, columns, grid, baselineRow, spans, comparisons, BestOfEachColumn(grid, layout.HigherIsBetter));
+    }
+
+    /// <summary>Each column's baseline cell: the baseline row's cell of that column or, when the baseline row has a single
+    /// cell and that cell has none of the column axes, that cell for every column. A supervised cell has no consistency
+    /// variant, but it is what each variant is compared with (the paper's "sup." column).</summary>
+    private static CellSummary?[] BaselineCells(CellSummary?[,] grid, int baselineRow, List<IReadOnlyList<string>> columns)
+    {
+        var own = Enumerable.Range(0, columns.Count).Select(c => grid[baselineRow, c]).ToArray();
+        var present = Enumerable.Range(0, columns.Count).Where(c => own[c] is not null).ToList();
+        if (present is [int only] && columns[only].All(value => value == Missing))
+        {
+            return Enumerable.Repeat(own[only], columns.Count).ToArray();
+        }
+        return own;
     }
 
     private static int FindBaselineRow(ReportLayout layout, List<IReadOnlyList<string>> rows)
@@ -137,7 +164,7 @@ public sealed partial class ResultTable
         string.Join(", ", layout.Rows.Where(layout.Baseline!.ContainsKey).Select(axis => $"{axis}: {layout.Baseline![axis]}")
             .Concat(layout.Baseline!.Keys.Where(axis => !layout.Rows.Contains(axis)).Order(StringComparer.Ordinal).Select(axis => $"{axis}: {layout.Baseline![axis]}")));
 
-    private static CellComparison?[,] CompareWithBaseline(CellSummary?[,] grid, int baselineRow, bool higherIsBetter, ComparisonOptions options)
+    private static CellComparison?[,] CompareWithBaseline(CellSummary?[,] grid, int baselineRow, CellSummary?[] baselines, bool higherIsBetter, ComparisonOptions options)
     {
         int rowCount = grid.GetLength(0), columnCount = grid.GetLength(1);
         var comparisons = new CellComparison?[rowCount, columnCount];
@@ -150,7 +177,7 @@ public sealed partial class ResultTable
                 {
                     continue;
                 }
-                var comparison = Compare(cell, grid[baselineRow, c], options);
+                var comparison = Compare(cell, baselines[c], options);
                 comparisons[r, c] = comparison;
                 if (comparison.P is not null)
                 {

@@ -148,6 +148,43 @@ public class ComparisonTests
     }
 
     [Fact]
+    public void ABaselineWithoutTheColumnAxisIsEveryColumnsBaseline()
+    {
+        // The consistency-variant table: supervised has no variant, so it sits alone in the "—" column.
+        var layout = new ReportLayout(["teacher"], ["variant"], "value", Baseline("teacher", "none"));
+        var table = Table(layout,
+            Cell("sup", Labels("teacher", "none", "label_fraction", "1/4"), Y),
+            Cell("ps", Labels("teacher", "simple", "variant", "1w-ps", "label_fraction", "1/4"), X),
+            Cell("pt", Labels("teacher", "simple", "variant", "1w-pt", "label_fraction", "1/4"), 10.0, 12.0, 9.0, 11.0, 10.5));
+
+        Assert.True(table.BaselineSpansColumns);
+        Assert.Equal(["—", "1w-ps", "1w-pt"], table.Columns.Select(c => c[0]));
+        var ps = table.ComparisonAt(1, 1)!;
+        Assert.Equal("sup", ps.BaselineCellKey);
+        Assert.Equal(TestKind.Paired, ps.Test);
+        Assert.Equal(5.48592995173906, ps.T!.Value, 10);
+        Assert.Equal(Verdict.Better, ps.Verdict);
+        Assert.Equal(Verdict.Worse, table.ComparisonAt(1, 2)!.Verdict);
+        Assert.Null(table.ComparisonAt(0, 0));
+        string markdown = table.ToMarkdown();
+        Assert.Contains("| simple |  | **20.00 ± 1.05**† | **10.50 ± 1.12**‡ |", markdown);
+        Assert.Contains("\n† better, ‡ worse than the baseline (teacher: none; it has no variant, so every column is compared with it) at Holm–Bonferroni-adjusted p < 0.05 over the table's 2 t-tests: 2 paired by seed", markdown);
+    }
+
+    [Fact]
+    public void ABaselineWithOneCellInARealColumnDoesNotSpanTheOthers()
+    {
+        var table = Table(ByTeacher,
+            Cell("none8", Labels("teacher", "none", "label_fraction", "1/8"), Y),
+            Cell("mt8", Labels("teacher", "mt", "label_fraction", "1/8"), X),
+            Cell("mt4", Labels("teacher", "mt", "label_fraction", "1/4"), X));
+
+        Assert.False(table.BaselineSpansColumns);
+        Assert.Equal("none8", table.ComparisonAt(1, 0)!.BaselineCellKey);
+        Assert.Equal("no baseline cell in this column", table.ComparisonAt(1, 1)!.Note);
+    }
+
+    [Fact]
     public void CellsThatCannotBeTestedSayWhy()
     {
         var table = Table(new ReportLayout(["teacher"], ["label_fraction"], "value", Baseline("teacher", "none")),

@@ -330,26 +330,41 @@ public static class SweepReportWriter
             new LabelMap(example.Width, example.Height, example.GroundTruth),
             predictions.Select(p => new LabelMap(p.Prediction.Examples[i].Width, p.Prediction.Examples[i].Height, p.Prediction.Examples[i].Prediction)).ToList())).ToList();
         QualitativePanel.Write(Path.Combine(folder, "qualitative.png"), rows, ["input", "ground truth", .. predictions.Select(p => p.Title)], Palette.ForDataset(first.Dataset));
-        string columnLabel = string.Join(", ", table.Columns[chosen[0].Column]);
+        string columnLabel = string.Join(", ", table.Columns[chosen[^1].Column]);
         return new ReportFigure("Qualitative examples", "qualitative.png",
             $"The first {rows.Count} validation images ({first.Dataset}, {columnLabel}): input, ground truth, and the predictions of each method's final student checkpoint. Colours: the {Palette.ForDataset(first.Dataset).Name} palette.");
     }
 
-    /// <summary>The panel's methods: the baseline row and the best other row in the first column (or the two best).</summary>
+    /// <summary>The panel's methods: the baseline and the best other row of the first column that has another row (or
+    /// the two best). A baseline without the column axes (supervised in a table by variant) joins from its own column.</summary>
     private static List<(int Row, int Column)> PanelCells(ResultTable table)
     {
-        const int column = 0;
-        var ranked = Enumerable.Range(0, table.Rows.Count)
-            .Where(r => table[r, column] is { Mean: not null } && r != table.BaselineRow)
-            .OrderByDescending(r => table.Layout.HigherIsBetter ? table[r, column]!.Mean : -table[r, column]!.Mean)
-            .ToList();
-        var cells = new List<(int, int)>();
-        if (table.BaselineRow is int baseline && table[baseline, column] is { Mean: not null })
+        for (int column = 0; column < table.Columns.Count; column++)
         {
-            cells.Add((baseline, column));
+            var ranked = Enumerable.Range(0, table.Rows.Count)
+                .Where(r => table[r, column] is { Mean: not null } && r != table.BaselineRow)
+                .OrderByDescending(r => table.Layout.HigherIsBetter ? table[r, column]!.Mean : -table[r, column]!.Mean)
+                .ToList();
+            if (ranked.Count == 0)
+            {
+                continue;
+            }
+            var cells = new List<(int, int)>();
+            if (table.BaselineRow is int baseline)
+            {
+                int own = table[baseline, column] is { Mean: not null } ? column
+                    : table.BaselineSpansColumns ? Enumerable.Range(0, table.Columns.Count).First(c => table[baseline, c] is not null) : -1;
+                if (own >= 0 && table[baseline, own] is { Mean: not null })
+                {
+                    cells.Add((baseline, own));
+                }
+            }
+            cells.AddRange(ranked.Take(2 - cells.Count).Select(r => (r, column)));
+            return cells;
         }
-        cells.AddRange(ranked.Take(2 - cells.Count).Select(r => (r, column)));
-        return cells;
+        return table.BaselineRow is int only && Enumerable.Range(0, table.Columns.Count).FirstOrDefault(c => table[only, c] is { Mean: not null }, -1) is int c0 and >= 0
+            ? [(only, c0)]
+            : [];
     }
 
     private static async Task<string?> LastCheckpoint(IArtifactStore store, string attempt, CancellationToken ct)

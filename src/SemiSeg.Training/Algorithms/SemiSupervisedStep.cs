@@ -26,7 +26,8 @@ public readonly record struct StepLosses(double Supervised, double Consistency, 
 /// <item>1w-p2: the teacher sees its own perturbation P1, its output is mapped back to the clean frame (inverse TPS)
 /// and warped by the student's P2: target P2_y(P1⁻¹(T(P1_x(x)))), prediction S(P2_x(x)).</item>
 /// </list>
-/// The perturbed student pass leaves BN running statistics unchanged unless update_bn_on_perturbed is set.
+/// Every pass of the student on a perturbed input (1w-p2's simple teacher included) leaves BN running statistics
+/// unchanged unless update_bn_on_perturbed is set, so they follow clean data only (the paper's default).
 /// </remarks>
 public sealed class SemiSupervisedStep(
     AlgorithmConfig config,
@@ -106,7 +107,10 @@ public sealed class SemiSupervisedStep(
             case VariantNames.OneWayPerturbBoth:
             {
                 using var teacherSample = perturbation.Sample(x.shape[0], x.shape[2], x.shape[3], x.device, generator);
-                var teacherOutput = TeacherForward(teacherSample.ApplyToInput(x));
+                // The simple teacher is the student on a perturbed input here, so its pass must leave the BN running
+                // statistics to clean batches like any perturbed pass (it used not to, and they drifted to perturbed data).
+                var teacherInput = teacherSample.ApplyToInput(x);
+                var teacherOutput = mt ? TeacherForward(teacherInput) : PerturbedStudentForward(teacherInput, withGradient: false);
                 var (cleanFrameTarget, cleanFrameValid) = teacherSample.InverseTarget(teacherOutput);
                 var target = sample.ApplyToTarget(cleanFrameTarget).detach();
                 // A pixel is valid if the student's warp samples it from inside the image and from pixels the

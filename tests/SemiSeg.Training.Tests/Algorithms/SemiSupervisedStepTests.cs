@@ -85,6 +85,26 @@ public class SemiSupervisedStepTests
         Assert.NotNull(meanTeacher);
     }
 
+    [Theory]
+    [InlineData(VariantNames.OneWayPerturbStudent, true)]
+    [InlineData(VariantNames.OneWayPerturbTeacher, true)]
+    [InlineData(VariantNames.TwoWayPerturbOne, true)]
+    [InlineData(VariantNames.OneWayPerturbBoth, false)]
+    public void SimpleTeacherTracksBatchNormStatisticsOnlyOnCleanInputs(string variant, bool hasCleanPass)
+    {
+        using var scope = NewDisposeScope();
+        // 1w-p2 has no clean pass: its teacher is the student on a perturbed input, which must not move the running
+        // statistics (it did before trainer 2026.12.1); the other variants run the student on the clean batch.
+        var (step, _, student, _) = Build(TeacherNames.Simple, variant);
+        var before = student.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
+        using var generator = new Generator(5);
+
+        step.ConsistencyLoss(rand(2, 3, 6, 6), generator);
+
+        bool changed = student.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) && !Tensors.Same(b.buffer, before[b.name]));
+        Assert.Equal(hasCleanPass, changed);
+    }
+
     [Fact]
     public void PerturbedPassUpdatesBatchNormStatisticsWhenAsked()
     {

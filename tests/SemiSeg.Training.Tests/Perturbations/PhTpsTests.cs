@@ -176,4 +176,31 @@ public class PhTpsTests
         // Half a pixel of misplacement on this ramp is 0.016; the swapped fit alone errs by about 0.3 here.
         Assert.True(error.max().item<float>() < 0.02, $"max error {error.max().item<float>()}");
     }
+
+    [Fact]
+    public void SampledFullStrengthWarpsAreInvertedWhereTheyAreMarkedValid()
+    {
+        using var scope = NewDisposeScope();
+        // What 1w-p2 relies on, over the sampler's own warps at the CPU-scale size: the teacher's output mapped back
+        // to the clean frame is in the right place wherever it is marked valid, and most of the frame survives both
+        // the teacher's inverse and the student's warp (measured here: 73 % and 66 %; a single warp keeps 82 %).
+        const int n = 64, size = 64;
+        var ramp = linspace(0, 1, size).view(1, 1, 1, size).expand(n, 2, size, size) + linspace(0, 1, size).view(1, 1, size, 1);
+        using var generator = new Generator(11);
+        var perturbation = new PhTpsPerturbation(0, 1);
+        using var teacher = perturbation.Sample(n, size, size, CPU, generator);
+        using var student = perturbation.Sample(n, size, size, CPU, generator);
+
+        var (back, valid) = teacher.InverseTarget(teacher.ApplyToTarget(ramp));
+        var carried = student.ApplyToTarget(valid.unsqueeze(1).to(ScalarType.Float32)).squeeze(1).ge(1 - 1e-6);
+        var trained = student.ValidMask().logical_and(carried);
+
+        float maxError = (back - ramp).abs().amax([1]).masked_select(valid).max().item<float>();
+        float inverseValid = valid.to(ScalarType.Float32).mean().item<float>();
+        float trainedValid = trained.to(ScalarType.Float32).mean().item<float>();
+        Assert.True(maxError < 0.02, $"max misplacement {maxError} (half a pixel is 0.016)");
+        Assert.True(inverseValid > 0.65, $"valid after the teacher's inverse: {inverseValid}");
+        Assert.True(trainedValid > 0.55, $"valid for the student's loss: {trainedValid}");
+        Assert.True(trainedValid < inverseValid, "the student's warp can only drop pixels");
+    }
 }

@@ -105,13 +105,18 @@ public sealed partial class ResultTable
         int? baselineRow = layout.Baseline is null ? null : FindBaselineRow(layout, rows);
         var comparisons = new CellComparison?[rows.Count, columns.Count];
         bool spans = false;
+        var spanningBaselines = new CellSummary?[columns.Count];
         if (baselineRow is int b)
         {
             var baselines = BaselineCells(grid, b, columns);
-            spans = Enumerable.Range(0, columns.Count).Any(c => grid[b, c] is null && baselines[c] is not null);
+            for (int c = 0; c < columns.Count; c++)
+            {
+                spanningBaselines[c] = grid[b, c] is null ? baselines[c] : null;
+            }
+            spans = spanningBaselines.Any(cell => cell is not null);
             comparisons = CompareWithBaseline(grid, b, baselines, layout.HigherIsBetter, options);
         }
-        return new ResultTable(layout, options, rows, columns, grid, baselineRow, spans, comparisons, BestOfEachColumn(grid, layout.HigherIsBetter));
+        return new ResultTable(layout, options, rows, columns, grid, baselineRow, spans, comparisons, BestOfEachColumn(grid, spanningBaselines, layout.HigherIsBetter));
     }
 
     /// <summary>Each column's baseline cell: the baseline row's cell of that column or, when the baseline row has a single
@@ -266,18 +271,21 @@ public sealed partial class ResultTable
 
     private static string SeedList(CellSummary cell) => string.Join(" ", cell.Seeds.Order().Select(s => s.ToString(CultureInfo.InvariantCulture)));
 
-    private static bool[,] BestOfEachColumn(CellSummary?[,] grid, bool higherIsBetter)
+    /// <summary>Bold marks the best of several: a column with a single cell has none, and a baseline that spans
+    /// the columns (shown once, compared with every column) competes in each of them, so a method below it is not bold.</summary>
+    private static bool[,] BestOfEachColumn(CellSummary?[,] grid, CellSummary?[] spanningBaselines, bool higherIsBetter)
     {
         int rowCount = grid.GetLength(0), columnCount = grid.GetLength(1);
         var best = new bool[rowCount, columnCount];
         for (int c = 0; c < columnCount; c++)
         {
-            var means = Enumerable.Range(0, rowCount)
+            var present = Enumerable.Range(0, rowCount)
                 .Select(r => grid[r, c])
-                .Where(cell => cell is { IsComplete: true, Mean: not null })
-                .Select(cell => cell!.Mean!.Value)
+                .Append(spanningBaselines[c])
+                .Where(cell => cell is { Mean: not null })
                 .ToList();
-            if (means.Count == 0)
+            var means = present.Where(cell => cell!.IsComplete).Select(cell => cell!.Mean!.Value).ToList();
+            if (present.Count < 2 || means.Count == 0)
             {
                 continue;
             }

@@ -167,7 +167,13 @@ public class ComparisonTests
         Assert.Equal(Verdict.Worse, table.ComparisonAt(1, 2)!.Verdict);
         Assert.Null(table.ComparisonAt(0, 0));
         string markdown = table.ToMarkdown();
-        Assert.Contains("| simple |  | **20.00 ± 1.05**† | **10.50 ± 1.12**‡ |", markdown);
+        // Bold is the best of a column with the baseline competing in it: 1w-ps beats supervised, 1w-pt does not, and
+        // supervised, alone in its own column, is not bold.
+        Assert.Contains("| none | 18.26 ± 0.94 |  |  |", markdown);
+        Assert.Contains("| simple |  | **20.00 ± 1.05**† | 10.50 ± 1.12‡ |", markdown);
+        Assert.False(table.IsBest(0, 0));
+        Assert.True(table.IsBest(1, 1));
+        Assert.False(table.IsBest(1, 2));
         Assert.Contains("\n† better, ‡ worse than the baseline (teacher: none; it has no variant, so every column is compared with it) at Holm–Bonferroni-adjusted p < 0.05 over the table's 2 t-tests: 2 paired by seed", markdown);
     }
 

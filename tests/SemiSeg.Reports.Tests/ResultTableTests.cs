@@ -205,8 +205,13 @@ public class ResultTableTests
     [Fact]
     public void MarkdownEscapesAsterisksInLabels()
     {
-        var table = Table(Cell("c", Labels("teacher", "mt", "perturbation", "cutmix*", "label_fraction", "1/8"), 60.0));
+        // A second, lower cell makes the first bold, so the escaped asterisk sits next to the bold markers.
+        var table = Table(
+        [
+            .. Cell("c", Labels("teacher", "mt", "perturbation", "cutmix*", "label_fraction", "1/8"), 60.0),
+            .. Cell("d", Labels("teacher", "none", "label_fraction", "1/8"), 50.0),
+        ]);
 
-        Assert.Equal("| mt / cutmix\\* | 60.00 |", table.ToMarkdown().Split('\n')[2]);
+        Assert.Equal("| mt / cutmix\\* | **60.00** |", table.ToMarkdown().Split('\n')[2]);
     }
 }

@@ -16,7 +16,7 @@ public sealed class ReportCommandTests
     {
         var executor = new ProcessRunExecutor(RealTrainerTests.Trainer(), NullLogger<ProcessRunExecutor>.Instance);
         await using var cluster = await TestClusters.StartAsync(executor, silos: 1, slotsPerSilo: 2);
-        var spec = TinySweeps.Spec("report-tiny", steps: 4, checkpointEvery: 2, seeds: 2);
+        var spec = TinySweeps.Spec("report-tiny", steps: 4, checkpointEvery: 2, seeds: 2, evalEvery: 2);
         await cluster.Grains.GetGrain<ISweepGrain>(spec.SweepId).Submit(spec);
         Assert.Equal(2, (await cluster.WaitFinishedAsync(spec.SweepId, TimeSpan.FromMinutes(3))).Counts.Succeeded);
         string storeRoot = cluster.Storage["local:".Length..];
@@ -41,6 +41,16 @@ public sealed class ReportCommandTests
         {
             Assert.True(new FileInfo(Path.Combine(folder, table)).Length > 0, table);
         }
+
+        // Runs evaluated only at their last step: one point per cell is no curve, so a note says how to get curves.
+        foreach (string metrics in Directory.EnumerateFiles(Path.Combine(storeRoot, "runs"), "metrics.jsonl", SearchOption.AllDirectories))
+        {
+            File.WriteAllLines(metrics, File.ReadAllLines(metrics).Where(line => !line.Contains("\"type\":\"eval\",\"step\":2,", StringComparison.Ordinal)));
+        }
+        await ReportCommand.FromFolder(storeRoot, null, output, new ReportOptions { PanelExamples = 0 });
+        report = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.DoesNotContain("![Learning curves]", report);
+        Assert.Contains("- The runs were evaluated only at their last step, so the report has no learning curves. To get them, set schedule.eval_every", report);
 
         // A sweep whose end was never written and one of whose results is missing: rebuilt from results/*.json.
         File.Delete(Path.Combine(storeRoot, StorePaths.SweepReport(spec.SweepId), "results.json"));

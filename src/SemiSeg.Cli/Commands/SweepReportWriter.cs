@@ -272,6 +272,11 @@ public static class SweepReportWriter
         {
             return null;
         }
+        if (!LearningCurvePlot.ShowsProgress(series))
+        {
+            notes.Add("The runs were evaluated only at their last step, so the report has no learning curves. To get them, set schedule.eval_every in the runs' config (e.g. in the manifest's base).");
+            return null;
+        }
         LearningCurvePlot.Write(Path.Combine(folder, "learning-curves.png"), series, title: null);
         return new ReportFigure("Learning curves", "learning-curves.png",
             "The validation metric during training: per cell, the mean over its seeds with a ± std band.");

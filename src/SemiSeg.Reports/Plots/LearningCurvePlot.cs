@@ -13,6 +13,11 @@ public sealed record CurvePoint(int Step, double Mean, double Std, int Seeds);
 /// training loss on a right-hand axis.</summary>
 public static class LearningCurvePlot
 {
+    /// <summary>Whether the curves show training progress: some curve was evaluated at two or more steps. Runs that
+    /// evaluate only at their last step (schedule.eval_every unset) give one point per curve, which is no curve.</summary>
+    public static bool ShowsProgress(IReadOnlyList<LearningCurveSeries> series) =>
+        series.Any(s => s.Seeds.SelectMany(h => h.Eval).Select(e => e.Step).Distinct().Skip(1).Any());
+
     /// <summary>Writes the plot as a PNG of <paramref name="width"/> × <paramref name="height"/> pixels.</summary>
     /// <param name="includeTrainingLoss">Also draw each curve's mean training loss (dashed, right axis).</param>
     /// <exception cref="ArgumentException">No curves, a curve whose seeds logged no evaluation, or curves that

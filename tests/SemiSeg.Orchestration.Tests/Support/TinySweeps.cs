@@ -7,7 +7,8 @@ namespace SemiSeg.Orchestration.Tests.Support;
 /// <summary>Real sweeps of the real trainer, small enough for tests: 32x32 FashionScenes, a few steps each.</summary>
 public static class TinySweeps
 {
-    public static SweepSpec Spec(string id, int steps, int checkpointEvery, int seeds, string fractions = "[1/4]")
+    /// <param name="evalEvery">schedule.eval_every; 0 evaluates only at the last step.</param>
+    public static SweepSpec Spec(string id, int steps, int checkpointEvery, int seeds, string fractions = "[1/4]", int evalEvery = 0)
     {
         string manifest = $$"""
             sweep: {{id}}
@@ -21,7 +22,7 @@ public static class TinySweeps
                 fashion_scenes: {image_size: 32, train_scenes: 160, val_scenes: 40}
               model: {architecture: swiftnet-rn18}
               algorithm: {teacher: mt, perturbation: phtps, variant: 1w-ps}
-              schedule: {steps: {{steps}}, batch_labeled: 4, batch_unlabeled: 4, eval_batch: 20, log_every: 1, checkpoint_every: {{checkpointEvery}}, threads: 1}
+              schedule: {steps: {{steps}}, batch_labeled: 4, batch_unlabeled: 4, eval_batch: 20, log_every: 1, checkpoint_every: {{checkpointEvery}}, eval_every: {{evalEvery}}, threads: 1}
             seeds: {{seeds}}
             axes:
               label_fraction: {{fractions}}

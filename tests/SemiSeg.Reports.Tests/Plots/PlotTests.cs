@@ -112,6 +112,19 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void CurvesShowProgressOnlyWithEvaluationsAtTwoOrMoreSteps()
+    {
+        static MetricsHistory Evaluated(params int[] steps) => new([], steps.Select(s => new EvalPoint(s, "mIoU", 10.0 + s, null)).ToList());
+
+        // Every seed of every cell evaluated once, at the end (and two seeds at the same step): nothing to draw.
+        Assert.False(LearningCurvePlot.ShowsProgress([new("a", [Evaluated(360), Evaluated(360)]), new("b", [Evaluated(360)])]));
+        Assert.False(LearningCurvePlot.ShowsProgress([new("a", [Evaluated()])]));
+        // One cell with two evaluation steps, even split over its seeds, is a curve.
+        Assert.True(LearningCurvePlot.ShowsProgress([new("a", [Evaluated(360)]), new("b", [Evaluated(200), Evaluated(400)])]));
+        Assert.True(LearningCurvePlot.ShowsProgress([new("a", [Evaluated(200, 400)])]));
+    }
+
+    [Fact]
     public void LearningCurvePlotNeedsEvaluations()
     {
         var empty = new MetricsHistory([new TrainPoint(10, 1, 1, 0, 0.001)], []);

@@ -10,12 +10,14 @@ public sealed record ReportFigure(string Heading, string File, string Caption);
 public sealed record FailedRun(string Labels, int Seed, string RunKey, int Attempts, string Error);
 
 /// <summary>How long the runs took (wall seconds of the succeeded runs, as their trainers measured them).</summary>
-public sealed record RunDurations(int Runs, double TotalSeconds, double MeanSeconds, double MinSeconds, double MaxSeconds)
+/// <param name="ResumedRuns">Runs whose result came from an attempt resumed from a checkpoint: their wall time is that
+/// attempt's only (the time the earlier attempts spent up to the checkpoint is not in it).</param>
+public sealed record RunDurations(int Runs, double TotalSeconds, double MeanSeconds, double MinSeconds, double MaxSeconds, int ResumedRuns = 0)
 {
-    public static RunDurations? From(IEnumerable<double> seconds)
+    public static RunDurations? From(IEnumerable<double> seconds, int resumedRuns = 0)
     {
         var list = seconds.Where(double.IsFinite).ToList();
-        return list.Count == 0 ? null : new RunDurations(list.Count, list.Sum(), list.Average(), list.Min(), list.Max());
+        return list.Count == 0 ? null : new RunDurations(list.Count, list.Sum(), list.Average(), list.Min(), list.Max(), resumedRuns);
     }
 }
 
@@ -72,7 +74,13 @@ public static class ReportDocument
         if (content.Durations is { } d)
         {
             md.Append(CultureInfo.InvariantCulture,
-                $"| run time | {d.Runs} succeeded runs, {Hours(d.TotalSeconds)} in total; per run mean {Minutes(d.MeanSeconds)}, min {Minutes(d.MinSeconds)}, max {Minutes(d.MaxSeconds)} |\n");
+                $"| run time | {d.Runs} succeeded runs, {Hours(d.TotalSeconds)} in total; per run mean {Minutes(d.MeanSeconds)}, min {Minutes(d.MinSeconds)}, max {Minutes(d.MaxSeconds)}");
+            if (d.ResumedRuns > 0)
+            {
+                md.Append(CultureInfo.InvariantCulture,
+                    $"; {d.ResumedRuns} of the runs resumed from a checkpoint, and their time is only that of the attempt that finished");
+            }
+            md.Append(" |\n");
         }
         md.Append('\n');
 

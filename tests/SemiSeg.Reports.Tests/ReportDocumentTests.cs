@@ -39,6 +39,14 @@ public sealed class ReportDocumentTests
     }
 
     [Fact]
+    public void RunTimeSaysWhenResumedRunsCountOnlyTheirLastAttempt()
+    {
+        string md = ReportDocument.Render(Content() with { Durations = RunDurations.From([60, 120, 180], resumedRuns: 2) });
+
+        Assert.Contains("| run time | 3 succeeded runs, 6.0 min in total; per run mean 2.0 min, min 1.0 min, max 3.0 min; 2 of the runs resumed from a checkpoint, and their time is only that of the attempt that finished |", md);
+    }
+
+    [Fact]
     public void FailedRunsAreListedWithTheirErrors()
     {
         string md = ReportDocument.Render(Content([new FailedRun("teacher=mt, label_fraction=1/8", 3, "0123456789abcdef", 3, "CUDA out of memory\nat step 7")]));

@@ -21,7 +21,7 @@ public class ShippedManifestsTests
         { "cpu/alpha-sweep.yaml", 5, 3, 1, 5 },
         { "cpu/strength-grid.yaml", 9, 2, 3, 3 },
         { "cpu/consistency-variants-fashion-mnist.yaml", 4, 5, 2, 4 },
-        { "cpu/long-schedule.yaml", 2, 4, 2, 1 },
+        { "cpu/long-schedule.yaml", 5, 4, 5, 1 },
         { "paper/label-proportions-cityscapes.yaml", 36, 5, 9, 4 },
         { "paper/consistency-variants-cityscapes.yaml", 8, 5, 3, 5 },
         { "paper/consistency-variants-cifar10.yaml", 6, 5, 3, 4 },

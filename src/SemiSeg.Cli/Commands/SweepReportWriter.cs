@@ -133,7 +133,9 @@ public static class SweepReportWriter
                 },
                 figures,
                 Provenance(spec, results, storeName, resultFiles),
-                RunDurations.From(results.Runs.Where(r => r.State == RunState.Succeeded && r.WallSeconds is not null).Select(r => r.WallSeconds!.Value)),
+                RunDurations.From(
+                    results.Runs.Where(r => r.State == RunState.Succeeded && r.WallSeconds is not null).Select(r => r.WallSeconds!.Value),
+                    resumedRuns: resultFiles.Values.Count(d => d.RootElement.TryGetProperty("resumed_from_step", out var step) && step.ValueKind == JsonValueKind.Number)),
                 results.Runs.Where(r => r.State == RunState.Failed)
                     .Select(r => new FailedRun(Labels(r.Labels), r.Seed, r.RunKey, r.Attempts, r.Error ?? "(no message)")).ToList(),
                 notes);

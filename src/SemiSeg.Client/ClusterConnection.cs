@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using SemiSeg.Clustering;
+using SemiSeg.Security;
 
 namespace SemiSeg.Client;
 
@@ -51,7 +52,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             throw new ArgumentException($"--clustering-connection: {problem}. Fix: pass the Npgsql connection string the silos use, e.g. 'Host=db;Username=orleans;Password=...;Database=semiseg'");
         }
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Logging.AddRedactingConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -84,7 +85,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            throw new ClusterUnreachableException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {(e is OperationCanceledException ? $"no silo answered within {settings.ConnectTimeout.TotalSeconds:F0} s" : e.Message)}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
+            throw new ClusterUnreachableException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {(e is OperationCanceledException ? $"no silo answered within {settings.ConnectTimeout.TotalSeconds:F0} s" : Secrets.Redact(e.Message))}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
         }
         return new ClusterConnection(host);
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Polly;
 using SemiSeg.Contracts;
+using SemiSeg.Security;
 
 namespace SemiSeg.Client;
 
@@ -24,8 +25,12 @@ public sealed class SemiSegClient(IGrainFactory grains)
         .Build();
 
     /// <summary>Starts the sweep, or resumes it ("resume = submit again": finished runs are not run twice).</summary>
-    public Task<SweepStatus> SubmitAsync(SweepSpec spec, CancellationToken cancellation = default) =>
-        Call(() => Sweep(spec.SweepId).Submit(spec), cancellation);
+    /// <exception cref="ArgumentException">The spec breaks <see cref="SpecRules"/> (e.g. a sweep id that is not a safe name).</exception>
+    public Task<SweepStatus> SubmitAsync(SweepSpec spec, CancellationToken cancellation = default)
+    {
+        SpecRules.Validate(spec);
+        return Call(() => Sweep(spec.SweepId).Submit(spec), cancellation);
+    }
 
     public Task<SweepStatus> SubmitAsync(string manifestPath, CancellationToken cancellation = default) =>
         SubmitAsync(SweepSpecs.FromManifest(manifestPath), cancellation);
@@ -57,7 +62,8 @@ public sealed class SemiSegClient(IGrainFactory grains)
         }
     }
 
-    private ISweepGrain Sweep(string id) => grains.GetGrain<ISweepGrain>(id);
+    /// <summary>The sweep's grain; an id that is not a safe name is refused here, before any call.</summary>
+    private ISweepGrain Sweep(string id) => grains.GetGrain<ISweepGrain>(SafeNames.CheckSweepId(id));
 
     private async Task<T> Call<T>(Func<Task<T>> call, CancellationToken cancellation) =>
         await retry.ExecuteAsync(async _ => await call(), cancellation);

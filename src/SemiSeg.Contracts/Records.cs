@@ -194,6 +194,23 @@ public static class StorePaths
 
     public static string Attempt(string runKey, int attempt) => $"runs/{runKey}/attempt-{attempt}";
 
+    /// <summary>Where an attempt's checkpoints go: <c>runs/KEY/attempt-N/checkpoints/</c>.</summary>
+    public static string Checkpoints(string runKey, int attempt) => $"{Attempt(runKey, attempt)}/checkpoints";
+
+    /// <summary>Whether <paramref name="path"/> is a checkpoint file of the run: <c>runs/KEY/attempt-N/checkpoints/NAME</c>
+    /// (N a positive attempt number, NAME one plain file name), and so safe to resume from.</summary>
+    public static bool IsCheckpointOf(string runKey, string? path)
+    {
+        string prefix = $"runs/{runKey}/attempt-";
+        if (path is null || !path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        string[] rest = path[prefix.Length..].Split('/');
+        return rest.Length == 3 && int.TryParse(rest[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int attempt)
+            && attempt > 0 && rest[1] == "checkpoints" && rest[2].Length > 0 && rest[2] is not ("." or "..") && !rest[2].Contains('\\', StringComparison.Ordinal);
+    }
+
     public static string SweepSpec(string sweepId) => $"sweeps/{sweepId}/spec.json";
 
     public static string SweepManifest(string sweepId) => $"sweeps/{sweepId}/manifest.yaml";

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using SemiSeg.Security;
 using SemiSeg.Storage;
 
 namespace SemiSeg.Grains;
@@ -45,6 +46,12 @@ public sealed class RunGrain(
     // A new activation gives a running attempt a full lease: the heartbeat time is not persisted.
     private DateTimeOffset lastHeartbeat = time.GetUtcNow();
     private RunProgress? progress;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        SafeNames.CheckRunKey(RunKey); // the grain key comes from the caller and names store paths and work folders
+        return Task.CompletedTask;
+    }
 
     public async Task<RunSnapshot> Prepare(bool resultInStore)
     {
@@ -109,6 +116,10 @@ public sealed class RunGrain(
 
     public async Task<bool> RecordCheckpoint(int attempt, int step, string path)
     {
+        if (!StorePaths.IsCheckpointOf(RunKey, path) || !path.StartsWith(StorePaths.Checkpoints(RunKey, attempt) + "/", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"run {RunKey}: checkpoint path {SafeNames.Show(path)} is not in {StorePaths.Checkpoints(RunKey, attempt)}/. Fix: record the checkpoints the attempt uploaded");
+        }
         if (attempt != S.Attempt || S.State != RunState.Running)
         {
             log.LogWarning("Run {Run}: rejected a checkpoint from stale attempt {Stale} (current {Attempt})", RunKey, attempt, S.Attempt);

@@ -1,3 +1,5 @@
+using SemiSeg.Security;
+
 namespace SemiSeg.Grains;
 
 [GenerateSerializer, Alias("semiseg.SweepDirectoryState")]
@@ -13,6 +15,7 @@ public sealed class SweepDirectoryGrain(
 {
     public async Task SetActive(string sweepId, bool active)
     {
+        SafeNames.CheckSweepId(sweepId); // workers call every active sweep: a bad id must never get in
         bool changed = false;
         if (!state.State.All.Contains(sweepId))
         {

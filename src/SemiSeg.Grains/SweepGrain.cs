@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SemiSeg.Security;
 using SemiSeg.Storage;
 
 namespace SemiSeg.Grains;
@@ -55,6 +56,7 @@ public sealed class SweepGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        SafeNames.CheckSweepId(SweepId); // the grain key comes from the caller and names store paths
         if (state.RecordExists && S.ManifestSha256 is not null)
         {
             string? json = await store.ReadTextAsync(StorePaths.SweepSpec(SweepId), cancellationToken);
@@ -82,6 +84,7 @@ public sealed class SweepGrain(
 
     public async Task<SweepStatus> Submit(SweepSpec submitted)
     {
+        SpecRules.Validate(submitted);
         if (submitted.SweepId != SweepId)
         {
             throw new ArgumentException($"sweep id '{submitted.SweepId}' submitted to grain '{SweepId}'");

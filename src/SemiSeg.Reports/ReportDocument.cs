@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SemiSeg.Security;
 
 namespace SemiSeg.Reports;
 
@@ -37,6 +38,8 @@ public sealed record ReportContent(
 /// <summary>Renders a sweep's report.md: the table, comparisons, pictures, provenance and failures (GitHub Markdown).</summary>
 public static class ReportDocument
 {
+    /// <remarks>Reports are meant to be published: the whole text goes through <see cref="Secrets.Redact"/>, so no
+    /// store spec, error message or note can carry a key or password into it.</remarks>
     public static string Render(ReportContent content)
     {
         var md = new StringBuilder();
@@ -97,7 +100,7 @@ public static class ReportDocument
                 md.Append(CultureInfo.InvariantCulture, $"| {Cell(f.Labels)} (`{f.RunKey[..Math.Min(12, f.RunKey.Length)]}`) | {f.Seed} | {f.Attempts} | {Cell(f.Error)} |\n");
             }
         }
-        return md.ToString();
+        return Secrets.Redact(md.ToString());
     }
 
     /// <summary>The comparisons behind the table's markers, one line per tested cell.</summary>

@@ -13,6 +13,7 @@ using Orleans.Storage;
 using SemiSeg.Clustering;
 using SemiSeg.Grains;
 using SemiSeg.Grains.Execution;
+using SemiSeg.Security;
 using SemiSeg.Storage;
 
 namespace SemiSeg.Silo;
@@ -96,6 +97,7 @@ public static class SiloHosting
     {
         settings.Validate();
         var builder = WebApplication.CreateBuilder();
+        builder.Logging.AddRedactingConsole();
         configureHost?.Invoke(builder);
         bool dashboard = settings.DashboardUrls is not null;
         builder.WebHost.UseUrls(dashboard ? settings.DashboardUrls! : "http://127.0.0.1:0");
@@ -125,7 +127,7 @@ public static class SiloHosting
             if (e is Npgsql.NpgsqlException or Azure.RequestFailedException)
             {
                 string store = settings.Clustering == "postgres" ? "PostgreSQL database" : "Azure Table storage";
-                return new SiloSettingsException("--clustering-connection", $"the {store} for membership cannot be used: {e.Message}",
+                return new SiloSettingsException("--clustering-connection", $"the {store} for membership cannot be used: {Secrets.Redact(e.Message)}",
                     "check the connection string, that the server is up and reachable from this machine, and that the user may create tables");
             }
         }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
+using SemiSeg.Security;
 
 namespace SemiSeg.Storage;
 
@@ -42,7 +43,7 @@ public static partial class ArtifactStores
             }
             catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
             {
-                throw Bad(spec, $"invalid connection string ({e.Message}). Fix: azure:UseDevelopmentStorage=true for Azurite, "
+                throw Bad(spec, $"invalid connection string ({Secrets.Redact(e.Message)}). Fix: azure:UseDevelopmentStorage=true for Azurite, "
                     + "or azure:DefaultEndpointsProtocol=https;AccountName=NAME;AccountKey=KEY;EndpointSuffix=core.windows.net");
             }
             return new AzureBlobArtifactStore(service.GetBlobContainerClient(container),
@@ -78,14 +79,8 @@ public static partial class ArtifactStores
     }
 
     private static ArgumentException Bad(string spec, string problem) =>
-        new($"storage '{Redact(spec)}': {problem}", nameof(spec));
-
-    /// <summary>Hides account keys and SAS signatures so that error messages can be logged.</summary>
-    internal static string Redact(string spec) => Secret().Replace(spec, m => m.Groups[1].Value + "***");
+        new($"storage '{Secrets.Redact(spec)}': {problem}", nameof(spec));
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")]
     private static partial Regex ContainerName();
-
-    [GeneratedRegex("((?:AccountKey|SharedAccessSignature|sig)=)[^;&]*", RegexOptions.IgnoreCase)]
-    private static partial Regex Secret();
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using SemiSeg.Security;
 using SemiSeg.Training.Config;
 using YamlDotNet.RepresentationModel;
 
@@ -101,6 +102,12 @@ public sealed class SweepManifest
         }
 
         string id = Scalar(root, "sweep", file) ?? throw Missing(file, "sweep", "name the sweep, e.g. 'sweep: quickstart'");
+        if (SafeNames.SweepIdProblem(id) is string idProblem)
+        {
+            // The id names folders in the store and under runs/: only safe names get in.
+            throw new ConfigException(file, Line(root.Children[new YamlScalarNode("sweep")]), "sweep", $"{SafeNames.Show(id)} {idProblem}",
+                $"use {SafeNames.SweepIdRule}, e.g. 'sweep: {SafeNames.Suggest(id)}'");
+        }
         var baseConfig = LoadBase(root, file, baseDirectory);
         var seeds = ParseSeeds(root, file);
         var configurations = root.Children.TryGetValue(new YamlScalarNode("configurations"), out var listed)

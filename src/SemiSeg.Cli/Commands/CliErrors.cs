@@ -1,3 +1,4 @@
+using SemiSeg.Security;
 using SemiSeg.Training.Config;
 using SemiSeg.Training.Data;
 using SemiSeg.Training.Models;
@@ -32,7 +33,7 @@ public static class CliErrors
             Error($"{e.GetType().Name}: {e.Message}");
             if (Environment.GetEnvironmentVariable("SEMISEG_DEBUG") == "1")
             {
-                Console.Error.WriteLine(e);
+                Console.Error.WriteLine(Secrets.Redact(e.ToString()));
             }
             else
             {
@@ -42,5 +43,7 @@ public static class CliErrors
         }
     }
 
-    public static void Error(string message) => Console.Error.WriteLine($"error: {message}");
+    /// <summary>Prints "error: MESSAGE" on stderr, secrets masked (messages may quote a store or clustering spec, or an
+    /// SDK error that embeds one).</summary>
+    public static void Error(string message) => Console.Error.WriteLine($"error: {Secrets.Redact(message)}");
 }

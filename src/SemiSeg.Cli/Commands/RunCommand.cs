@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SemiSeg.Client;
+using SemiSeg.Security;
 using SemiSeg.Silo;
 using SemiSeg.Storage;
 
@@ -60,7 +61,7 @@ public static class RunCommand
         var app = SiloHosting.BuildSiloHost(settings, configureHost: builder =>
         {
             builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+            builder.Logging.AddRedactingConsole(singleLine: true).SetMinimumLevel(LogLevel.Error);
         });
         await app.StartAsync();
         using var cancellation = new CancellationTokenSource();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using SemiSeg.Security;
 using SemiSeg.Silo;
 
 namespace SemiSeg.Cli.Commands;
@@ -50,7 +51,7 @@ public static class SiloCommand
             };
             var app = SiloHosting.BuildSiloHost(settings, configureHost: builder =>
                 builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
-            Console.WriteLine($"silo ({settings.Role}, cluster '{settings.ClusterId}', {settings.Clustering}): slots [{string.Join(", ", settings.Devices())}], store {settings.Storage}"
+            Console.WriteLine($"silo ({settings.Role}, cluster '{settings.ClusterId}', {settings.Clustering}): slots [{string.Join(", ", settings.Devices())}], store {Secrets.Redact(settings.Storage)}"
                 + (settings.DashboardUrls is null ? "" : $", dashboard {settings.DashboardUrls}/dashboard"));
             try
             {

@@ -7,6 +7,7 @@ using SemiSeg.Contracts;
 using SemiSeg.Reports;
 using SemiSeg.Reports.Panels;
 using SemiSeg.Reports.Plots;
+using SemiSeg.Security;
 using SemiSeg.Storage;
 using SemiSeg.Training.Config;
 using SemiSeg.Training.Data;
@@ -405,7 +406,7 @@ public static class SweepReportWriter
             Add("dataset identity", string.Join(", ", datasets));
         }
         Add("this machine", $"{RuntimeInformation.OSDescription}, {CpuModel()}, {Environment.ProcessorCount} logical cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0} GiB");
-        Add("artifact store", storeName);
+        Add("artifact store", Secrets.Redact(storeName));
         int resumed = results.Runs.Count(r => r.Attempts > 1);
         Add("attempts", $"{results.Runs.Sum(r => r.Attempts)} attempts for {results.Runs.Length} runs ({resumed} runs needed more than one)");
         return lines;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using SemiSeg.Security;
 
 namespace SemiSeg.Grains.Execution;
 
@@ -29,6 +30,11 @@ public sealed class ProcessRunExecutor(TrainerCommand command, ILogger<ProcessRu
         foreach (string arg in command.Arguments)
         {
             start.ArgumentList.Add(arg);
+        }
+        // The trainer needs no credentials: variables holding one (SEMISEG_STORAGE=azure:...;AccountKey=...) stay here.
+        foreach (string name in start.Environment.Where(v => Secrets.ContainsSecret(v.Value)).Select(v => v.Key).ToList())
+        {
+            start.Environment.Remove(name);
         }
         string device = execution.Slot.Device;
         if (device.StartsWith("cuda:", StringComparison.Ordinal))
@@ -129,7 +135,7 @@ public sealed class ProcessRunExecutor(TrainerCommand command, ILogger<ProcessRu
         {
             tail = string.Join("\n", errors.TakeLast(8));
         }
-        return new ExecutionOutcome(RunState.Failed, null, $"trainer exited with code {process.ExitCode}: {tail}".Trim(), files);
+        return new ExecutionOutcome(RunState.Failed, null, Secrets.Redact($"trainer exited with code {process.ExitCode}: {tail}".Trim()), files);
     }
 }
 

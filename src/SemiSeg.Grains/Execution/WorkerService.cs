@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Polly;
+using SemiSeg.Security;
 using SemiSeg.Storage;
 
 namespace SemiSeg.Grains.Execution;
@@ -34,7 +35,7 @@ public sealed class WorkerOptions
 /// and results to the store, and reports the end. A slot whose heartbeat is answered "stale" or "cancel" kills its
 /// attempt at once.
 /// </summary>
-public sealed class WorkerService(
+public sealed partial class WorkerService(
     IGrainFactory grains,
     ILocalSiloDetails silo,
     IRunExecutor executor,
@@ -118,6 +119,12 @@ public sealed class WorkerService(
 
     private async Task RunTicket(RunTicket ticket, WorkerSlot slot, CancellationToken stopping)
     {
+        // The key names this run's work folder (created, then deleted recursively): only ever a key the rules allow.
+        if (SafeNames.KeyProblem(ticket.RunKey) is not null || SafeNames.SweepIdProblem(ticket.SweepId) is not null)
+        {
+            RefusedTicket(log, slot, SafeNames.Show(ticket.SweepId), SafeNames.Show(ticket.RunKey));
+            return;
+        }
         var run = grains.GetGrain<IRunGrain>(ticket.RunKey);
         var sweep = grains.GetGrain<ISweepGrain>(ticket.SweepId);
         var begin = await calls.ExecuteAsync(async _ => await run.Begin(ticket.ConfigJson, slot), stopping);
@@ -128,16 +135,23 @@ public sealed class WorkerService(
         }
 
         int attempt = begin.Attempt;
-        string workDirectory = Path.Combine(worker.WorkDirectory, ticket.RunKey, $"attempt-{attempt}");
+        string runDirectory = ConfinedPaths.Combine(worker.WorkDirectory, ticket.RunKey);
+        string workDirectory = Path.Combine(runDirectory, $"attempt-{attempt}");
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var reporter = new Reporter(store, run, StorePaths.Attempt(ticket.RunKey, attempt), attempt, kill);
-        if (begin.ResumeCheckpoint is not null)
+        string? resume = begin.ResumeCheckpoint;
+        if (resume is not null && !StorePaths.IsCheckpointOf(ticket.RunKey, resume))
         {
-            await DownloadCheckpoint(begin.ResumeCheckpoint, workDirectory, stopping);
+            RefusedCheckpoint(log, ticket.RunKey, SafeNames.Show(resume));
+            resume = null;
+        }
+        if (resume is not null)
+        {
+            await DownloadCheckpoint(resume, workDirectory, stopping);
         }
         using var heartbeats = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var heartbeat = Heartbeats(run, attempt, reporter, kill, heartbeats.Token);
-        var outcome = await executor.ExecuteAsync(new RunExecution(ticket.RunKey, attempt, ticket.ConfigJson, slot, begin.ResumeCheckpoint, workDirectory), reporter, kill.Token);
+        var outcome = await executor.ExecuteAsync(new RunExecution(ticket.RunKey, attempt, ticket.ConfigJson, slot, resume, workDirectory), reporter, kill.Token);
         await heartbeats.CancelAsync();
         await heartbeat;
 
@@ -156,7 +170,7 @@ public sealed class WorkerService(
         await calls.ExecuteAsync(async _ => await sweep.OnRunChanged(snapshot), CancellationToken.None);
         if (!worker.KeepWorkFiles && snapshot.State.IsTerminal())
         {
-            TryDelete(Path.Combine(worker.WorkDirectory, ticket.RunKey));
+            TryDelete(runDirectory);
         }
     }
 
@@ -209,17 +223,23 @@ public sealed class WorkerService(
         await store.DownloadFileAsync(metrics, Path.Combine(workDirectory, "out", "metrics.jsonl"), cancellation);
     }
 
+    /// <summary>Deletes a folder of this worker's, never anything outside its work folder.</summary>
     private void TryDelete(string directory)
     {
-        try
+        if (ConfinedPaths.TryDeleteDirectory(worker.WorkDirectory, directory) is string problem)
         {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException e)
-        {
-            log.LogDebug(e, "Could not delete {Directory}", directory);
+            NotDeleted(log, problem);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Slot}: refused a ticket of sweep {Sweep} for run {Run}: not a valid sweep id and run key")]
+    private static partial void RefusedTicket(ILogger logger, WorkerSlot slot, string sweep, string run);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Run {Run}: refused to resume from {Checkpoint}: not a checkpoint of this run; the attempt starts over")]
+    private static partial void RefusedCheckpoint(ILogger logger, string run, string checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work files: {Problem}")]
+    private static partial void NotDeleted(ILogger logger, string problem);
 
     private sealed class Reporter(IArtifactStore store, IRunGrain run, string attemptPrefix, int attempt, CancellationTokenSource kill) : IExecutionReporter
     {

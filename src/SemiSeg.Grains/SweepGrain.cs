@@ -65,7 +65,17 @@ public sealed class SweepGrain(
                 log.LogError("Sweep {Sweep}: its spec is missing from the store ({Store}); submit the manifest again", SweepId, store.Location);
                 return;
             }
-            Load(JsonSerializer.Deserialize<SweepSpec>(json, Json)!);
+            var saved = JsonSerializer.Deserialize<SweepSpec>(json, Json)!;
+            try
+            {
+                SpecRules.Validate(saved); // written by an older version, or edited in the store
+            }
+            catch (ArgumentException e)
+            {
+                log.LogError("Sweep {Sweep}: its spec in the store is refused ({Problem}); submit the manifest again", SweepId, e.Message);
+                return;
+            }
+            Load(saved);
             foreach (var (key, entry) in S.Runs.Where(r => r.Value.State == RunState.Pending))
             {
                 queue.Enqueue(key);

@@ -42,6 +42,6 @@ public static partial class Secrets
     private static partial Regex SasSignature();
 
     // scheme://user:PASSWORD@host
-    [GeneratedRegex("""(?<=\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex("""(?<=\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+(?=@)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex UserInfoPassword();
 }

@@ -40,7 +40,7 @@ public sealed class SweepOrchestrationTests
     {
         // Run c0-s1 fails every attempt the first time round, then works.
         bool broken = true;
-        var trainer = new FakeTrainer { Steps = 2, Fails = (key, _) => broken && key == "resub-c0-s1" };
+        var trainer = new FakeTrainer { Steps = 2, Fails = (key, _) => broken && key == TestClusters.Key("resub-c0-s1") };
         await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 2);
         var sweep = cluster.Grains.GetGrain<ISweepGrain>("resub");
 
@@ -57,7 +57,7 @@ public sealed class SweepOrchestrationTests
         Assert.Equal(3, again.ReusedResults);
         var second = await cluster.WaitFinishedAsync("resub", TimeSpan.FromSeconds(60));
         Assert.Equal(4, second.Counts.Succeeded);
-        Assert.Equal(["resub-c0-s1"], trainer.Started.Skip(startedBefore).Select(s => s.RunKey).ToArray());
+        Assert.Equal([TestClusters.Key("resub-c0-s1")], trainer.Started.Skip(startedBefore).Select(s => s.RunKey).ToArray());
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class SweepOrchestrationTests
         await using var cluster = await TestClusters.StartAsync(trainer, silos: 3, slotsPerSilo: 1);
         var sweep = cluster.Grains.GetGrain<ISweepGrain>("kill");
         await sweep.Submit(TestClusters.Spec("kill", cells: 1, seeds: 1));
-        var run = cluster.Grains.GetGrain<IRunGrain>("kill-c0-s0");
+        var run = cluster.Grains.GetGrain<IRunGrain>(TestClusters.Key("kill-c0-s0"));
         await TestClusters.Eventually(async () => (await run.GetSnapshot()).CheckpointStep >= 10, TimeSpan.FromSeconds(30), "a checkpoint at step 10");
 
         string victimName = trainer.Started.Single().Worker;
@@ -110,7 +110,8 @@ public sealed class SweepOrchestrationTests
     {
         var trainer = new FakeTrainer();
         await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 0);
-        var run = cluster.Grains.GetGrain<IRunGrain>("fenced");
+        string key = TestClusters.Key("fenced");
+        var run = cluster.Grains.GetGrain<IRunGrain>(key);
         var silo = cluster.Cluster.Silos[0].SiloAddress;
         var slotA = new WorkerSlot(silo, "a", 0, "cpu");
         var slotB = new WorkerSlot(silo, "b", 0, "cpu");
@@ -126,14 +127,14 @@ public sealed class SweepOrchestrationTests
         Assert.Equal((BeginKind.Started, 2), (second.Kind, second.Attempt));
 
         Assert.Equal(HeartbeatReply.Stale, await run.Heartbeat(1, null));
-        Assert.False(await run.RecordCheckpoint(1, 5, "runs/fenced/attempt-1/checkpoints/step-0000005.ckpt"));
+        Assert.False(await run.RecordCheckpoint(1, 5, $"{StorePaths.Checkpoints(key, 1)}/step-0000005.ckpt"));
         var afterStale = await run.Complete(new AttemptEnd(1, RunState.Succeeded, """{"value": 99, "metric": "mIoU"}""", null));
         Assert.Equal((RunState.Running, 2, null), (afterStale.State, afterStale.Attempt, afterStale.CheckpointStep));
-        Assert.False(await cluster.Store.ExistsAsync(StorePaths.Result("fenced"), default));
+        Assert.False(await cluster.Store.ExistsAsync(StorePaths.Result(key), default));
 
         var done = await run.Complete(new AttemptEnd(2, RunState.Succeeded, """{"value": 61.5, "metric": "mIoU", "wall_seconds": 3}""", null));
         Assert.Equal((RunState.Succeeded, 61.5), (done.State, done.Outcome!.Value));
         Assert.Equal(done, await run.Complete(new AttemptEnd(2, RunState.Succeeded, """{"value": 1}""", null))); // a retried report changes nothing
-        Assert.Contains("61.5", await cluster.Store.ReadTextAsync(StorePaths.Result("fenced"), default));
+        Assert.Contains("61.5", await cluster.Store.ReadTextAsync(StorePaths.Result(key), default));
     }
 }

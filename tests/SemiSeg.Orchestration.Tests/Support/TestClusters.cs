@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using SemiSeg.Contracts;
 using SemiSeg.Grains;
+using SemiSeg.Security;
 using SemiSeg.Grains.Execution;
 using SemiSeg.Silo;
 using SemiSeg.Storage;
@@ -61,6 +62,12 @@ public sealed class TestClusters : IAsyncDisposable
         return new TestClusters(cluster, storage, scratch);
     }
 
+    /// <summary>A run or cell key (32 lowercase hex digits, as the grains require) for a readable test name, e.g.
+    /// Key("kill-c0-s0") for the first run of <see cref="Spec"/>("kill", ...).</summary>
+    public static string Key(string name) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..SafeNames.KeyLength];
+
+    /// <summary>A spec of cells × seeds runs; run c, s has key <see cref="Key"/>("ID-cC-sS").</summary>
     public static SweepSpec Spec(string id, int cells, int seeds, string report = "value")
     {
         var runs = new List<RunSpec>();
@@ -68,7 +75,7 @@ public sealed class TestClusters : IAsyncDisposable
         {
             for (int s = 0; s < seeds; s++)
             {
-                runs.Add(new RunSpec($"{id}-c{c}-s{s}", $"{id}-c{c}", s, new Dictionary<string, string> { ["teacher"] = $"t{c}" },
+                runs.Add(new RunSpec(Key($"{id}-c{c}-s{s}"), Key($"{id}-c{c}"), s, new Dictionary<string, string> { ["teacher"] = $"t{c}" },
                     $$"""{"name":"{{id}}-c{{c}}","seed":{{s}}}"""));
             }
         }

@@ -10,7 +10,13 @@ public static class TinySweeps
     /// <param name="evalEvery">schedule.eval_every; 0 evaluates only at the last step.</param>
     public static SweepSpec Spec(string id, int steps, int checkpointEvery, int seeds, string fractions = "[1/4]", int evalEvery = 0)
     {
-        string manifest = $$"""
+        string manifest = Manifest(id, steps, checkpointEvery, seeds, fractions, evalEvery);
+        return SweepSpecs.From(SweepManifest.Parse(manifest, $"{id}.yaml", Path.GetTempPath()), manifest, $"{id}.yaml");
+    }
+
+    /// <summary>The manifest text behind <see cref="Spec"/>.</summary>
+    public static string Manifest(string id, int steps, int checkpointEvery, int seeds, string fractions = "[1/4]", int evalEvery = 0) =>
+        $$"""
             sweep: {{id}}
             base:
               name: {{id}}
@@ -28,6 +34,4 @@ public static class TinySweeps
               label_fraction: {{fractions}}
             report: {rows: [label_fraction], columns: []}
             """;
-        return SweepSpecs.From(SweepManifest.Parse(manifest, $"{id}.yaml", Path.GetTempPath()), manifest, $"{id}.yaml");
-    }
 }

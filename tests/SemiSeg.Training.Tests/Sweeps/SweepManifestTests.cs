@@ -112,6 +112,22 @@ public class SweepManifestTests
         Assert.Contains(fix, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("../../etc", "'../../etc' must start with a lowercase letter or a digit", "'sweep: etc'")]
+    [InlineData("/tmp/x", "'/tmp/x' must start with a lowercase letter or a digit", "'sweep: tmp-x'")]
+    [InlineData("runs/a", "'runs/a' may hold only lowercase letters, digits, '.', '_' and '-'", "'sweep: runs-a'")]
+    [InlineData("''", "'' is empty", "'sweep: my-sweep'")]
+    [InlineData("My-Sweep", "'My-Sweep' must start with a lowercase letter or a digit", "'sweep: my-sweep'")]
+    [InlineData("swéep", "'sw\\u00e9ep' may hold only lowercase letters, digits, '.', '_' and '-'", "'sweep: sw-ep'")]
+    [InlineData("a2345678901234567890123456789012345678901234567890123456789012345", "is 65 characters long (at most 64)", "'sweep: a234567890123456789012345678901234567890123456789012345678901234'")]
+    public void SweepIdsThatAreNotSafeNamesFailOnTheirLine(string id, string problem, string fix)
+    {
+        var error = Assert.Throws<ConfigException>(() => Parse(Base + $"seeds: 1\nsweep: {id}\n"));
+        Assert.StartsWith($"m.yaml:3: sweep: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Fix: use {SemiSeg.Security.SafeNames.SweepIdRule}, e.g. {fix}", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ReportBaselineAndDirection()
     {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SemiSeg.Security;
 using SemiSeg.Training.Config;
+using SemiSeg.Training.Models;
 using YamlDotNet.RepresentationModel;
 
 namespace SemiSeg.Sweeps;
@@ -282,6 +283,8 @@ public sealed class SweepManifest
         try
         {
             RunConfigLoader.Validate(config, file);
+            // The weights' hash goes into the config, hence into the cell and run keys.
+            PretrainedEncoders.Pin(config.Model);
         }
         catch (ConfigException e)
         {

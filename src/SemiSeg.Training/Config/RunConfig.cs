@@ -88,8 +88,22 @@ public sealed class ModelConfig
     /// <summary>swiftnet-rn18 | deeplabv2-rn101 | wrn-28-2.</summary>
     public string Architecture { get; set; } = ModelNames.SwiftNetRn18;
 
-    /// <summary>A TorchSharp state-dict file with encoder (ResNet) weights, e.g. converted ImageNet weights; null = random init.</summary>
+    /// <summary>Encoder weights: a name (<see cref="PretrainedEncoderNames"/>, e.g. imagenet-resnet18) or a file in
+    /// torchvision's layout (.pth, .safetensors, or a TorchSharp state-dict file); null = random init.</summary>
     public string? PretrainedEncoder { get; set; }
+
+    /// <summary>SHA-256 (lowercase hex) of the weights file; part of the run's content key. The submitting side fills it
+    /// (a name has a fixed hash; a file is hashed where the sweep is submitted), and the trainer refuses a file whose
+    /// hash differs. Give it explicitly when only the workers have the file.</summary>
+    public string? PretrainedEncoderSha256 { get; set; }
+}
+
+/// <summary>Encoder weights known by name; they reach every machine through NuGet restore.</summary>
+public static class PretrainedEncoderNames
+{
+    /// <summary>The ImageNet ResNet-18 of the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0.</summary>
+    public const string ImageNetResNet18 = "imagenet-resnet18";
+    public static readonly string[] All = [ImageNetResNet18];
 }
 
 public static class ModelNames

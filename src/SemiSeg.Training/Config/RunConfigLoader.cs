@@ -110,9 +110,36 @@ public static class RunConfigLoader
                 $"{c.Model.Architecture} is a {(segmentationModel ? "segmentation" : "classification")} model but data.dataset {c.Data.Dataset} is a {(segmentation ? "segmentation" : "classification")} dataset",
                 segmentation ? $"use {ModelNames.SwiftNetRn18} or {ModelNames.DeepLabV2Rn101}" : $"use {ModelNames.Wrn28x2}");
         }
-        if (c.Model.PretrainedEncoder is string weights && !File.Exists(weights))
+        // Whether a weights file exists is checked where it is used (hashed when a sweep is submitted, loaded by the
+        // trainer): a cluster's workers may have files the submitting machine lacks, and the reverse.
+        if (c.Model.PretrainedEncoder is string weights)
         {
-            Fail("model.pretrained_encoder", $"file '{weights}' does not exist", "give the path of a TorchSharp state-dict file (see README, 'Pretrained weights') or remove the field");
+            if (PretrainedEncoderNames.All.Contains(weights, StringComparer.Ordinal))
+            {
+                if (c.Model.Architecture != ModelNames.SwiftNetRn18)
+                {
+                    Fail("model.pretrained_encoder", $"{weights} is a ResNet-18 encoder, but {c.Model.Architecture} has none",
+                        $"use it with architecture: {ModelNames.SwiftNetRn18}, or remove the field");
+                }
+            }
+            else if (weights.Length == 0 || (!weights.Contains('/') && !weights.Contains('\\') && !weights.Contains('.')))
+            {
+                string? closest = YamlObjectMapper.ClosestName(weights, PretrainedEncoderNames.All);
+                Fail("model.pretrained_encoder", $"'{weights}' is neither a known name nor a file path",
+                    (closest is null ? "" : $"did you mean '{closest}'? ") +
+                    $"Use one of {string.Join(", ", PretrainedEncoderNames.All)}, or a .pth, .safetensors or TorchSharp state-dict file (see README, 'Pretrained weights')");
+            }
+        }
+        if (c.Model.PretrainedEncoderSha256 is string sha256)
+        {
+            if (c.Model.PretrainedEncoder is null)
+            {
+                Fail("model.pretrained_encoder_sha256", "is set but model.pretrained_encoder is not", "remove it, or name the weights in model.pretrained_encoder");
+            }
+            if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
+            {
+                Fail("model.pretrained_encoder_sha256", $"'{sha256}' is not a SHA-256 in lowercase hex (64 characters)", "write the output of 'sha256sum FILE', or remove the field to have it computed");
+            }
         }
 
         // Algorithm

@@ -10,11 +10,13 @@ public sealed class ModelConfigException(string message) : ArgumentException(mes
 public static class ModelFactory
 {
     /// <summary>Creates the model named by <paramref name="config"/>.Architecture with one output per class of
-    /// <paramref name="data"/>, and fills its encoder from <paramref name="config"/>.PretrainedEncoder when set
-    /// (see <see cref="PretrainedWeights"/> for the file format and how to convert torchvision weights).</summary>
+    /// <paramref name="data"/>. With <paramref name="config"/>.PretrainedEncoder set, the encoder variant and input
+    /// standardisation are the ones those weights need (<see cref="PretrainedEncoders"/>), and the weights are loaded
+    /// unless <paramref name="loadPretrainedWeights"/> is false (a Mean Teacher copies the student; a checkpoint holds
+    /// every weight).</summary>
     /// <exception cref="ModelConfigException">Unknown architecture, a segmentation model on a classification dataset
-    /// or the reverse, or a pretrained-weights file that is missing or does not fit.</exception>
-    public static Network Create(ModelConfig config, DatasetInfo data)
+    /// or the reverse, or pretrained weights that are missing, differ from the pinned hash or do not fit.</exception>
+    public static Network Create(ModelConfig config, DatasetInfo data, bool loadPretrainedWeights = true)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(data);
@@ -22,17 +24,17 @@ public static class ModelFactory
 
         Network network = config.Architecture switch
         {
-            ModelNames.SwiftNetRn18 => new SwiftNet(data.NumClasses),
+            ModelNames.SwiftNetRn18 => new SwiftNet(data.NumClasses, PretrainedEncoders.ResNet18For(config), PretrainedEncoders.StandardizationFor(config)),
             ModelNames.DeepLabV2Rn101 => new DeepLabV2(data.NumClasses),
             ModelNames.Wrn28x2 => new WideResNet(data.NumClasses, depth: 28, widthFactor: 2),
             _ => throw new InvalidOperationException("unreachable: CheckTask accepts only known names"),
         };
 
-        if (!string.IsNullOrEmpty(config.PretrainedEncoder))
+        if (loadPretrainedWeights && !string.IsNullOrEmpty(config.PretrainedEncoder))
         {
             try
             {
-                PretrainedWeights.Load(network.EncoderModule, config.PretrainedEncoder);
+                PretrainedEncoders.Load(network.EncoderModule, config);
             }
             catch
             {

@@ -23,9 +23,10 @@ public sealed class SwiftNet : Network
 
     /// <param name="numClasses">Number of output channels (logits).</param>
     /// <param name="backbone">The encoder; null = a randomly initialised ResNet-18.</param>
-    public SwiftNet(long numClasses, ResNet? backbone = null) : base(nameof(SwiftNet))
+    /// <param name="standardization">The input standardisation; null = vidlu's Cityscapes statistics.</param>
+    public SwiftNet(long numClasses, ResNet? backbone = null, InputStandardization? standardization = null) : base(nameof(SwiftNet))
     {
-        standardization = InputStandardization.Cityscapes();
+        this.standardization = standardization ?? InputStandardization.Cityscapes();
         this.backbone = backbone ?? ResNet.ResNet18();
         var channels = this.backbone.StageChannels;
         spp = new SpatialPyramidPooling(channels[3], bottleneckWidth: 128, levelWidth: 42, outputWidth: UpsamplingWidth, gridSizes: [8, 4, 2]);

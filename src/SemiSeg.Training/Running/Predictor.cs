@@ -64,7 +64,9 @@ public static class Predictor
 
         var targetDevice = DeviceParser.Parse(device);
         var val = DatasetFactory.Create(config.Data, Split.Val);
-        using var model = ModelFactory.Create(config.Model, val.Info);
+        // The checkpoint holds every weight, so the pretrained encoder file (perhaps on the machine that trained the run
+        // only) is neither needed nor checked; its name still chooses the encoder variant.
+        using var model = ModelFactory.Create(config.Model, val.Info, loadPretrainedWeights: false);
         var header = Checkpoint.LoadWeights(checkpointPath, configHashes, model, useTeacher);
         model.to(targetDevice);
         model.eval();
@@ -100,9 +102,6 @@ public static class Predictor
         string text = File.ReadAllText(path);
         var config = YamlObjectMapper.Read<RunConfig>(text, path);
         string[] hashes = [Trainer.Sha256(text), Trainer.Sha256(RunConfigLoader.ToCanonicalJson(config))];
-        // The checkpoint holds every weight, so the pretrained encoder file (perhaps on the machine that trained the
-        // run only) is neither needed nor checked.
-        config.Model.PretrainedEncoder = null;
         RunConfigLoader.Validate(config, path);
         return (config, hashes);
     }

@@ -31,6 +31,8 @@ public static class Trainer
     {
         var config = request.Config;
         RunConfigLoader.Validate(config);
+        // The weights' hash is part of config.json (and of a sweep's run key, where the submitter pinned it already).
+        PretrainedEncoders.Pin(config.Model);
         var observer = request.Observer ?? new SilentObserver();
         var device = DeviceParser.Parse(request.Device);
         if (config.Schedule.Threads > 0)
@@ -53,7 +55,7 @@ public static class Trainer
         manual_seed(config.Seed);
         using var student = ModelFactory.Create(config.Model, info);
         student.to(device);
-        using var teacher = config.Algorithm.Teacher == TeacherNames.MeanTeacher ? ModelFactory.Create(config.Model, info) : null;
+        using var teacher = config.Algorithm.Teacher == TeacherNames.MeanTeacher ? ModelFactory.Create(config.Model, info, loadPretrainedWeights: false) : null;
         if (teacher is not null)
         {
             teacher.to(device);

@@ -80,6 +80,37 @@ public class SweepManifestTests
         Assert.Equal(Parse(a).Cells.Single().Key, Parse(b).Cells.Single().Key);
     }
 
+    [Fact]
+    public void TheWeightsHashIsPartOfTheRunKey()
+    {
+        string directory = Directory.CreateTempSubdirectory("semiseg-weights-").FullName;
+        try
+        {
+            string weights = Path.Combine(directory, "encoder.safetensors");
+            string Manifest(string pretrained) =>
+                $"base: {{schedule: {{steps: 10}}, model: {{pretrained_encoder: '{pretrained}'}}}}\nsweep: s\naxes: {{teacher: [mt]}}\n";
+            SweepRun Run(string text) => Parse(text).Runs("code-1", Identity).Single();
+
+            File.WriteAllText(weights, "first weights");
+            var first = Run(Manifest(weights));
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("first weights"u8.ToArray())), first.Config.Model.PretrainedEncoderSha256);
+            File.WriteAllText(weights, "other weights");
+            File.SetLastWriteTimeUtc(weights, DateTime.UtcNow.AddMinutes(1));
+            Assert.NotEqual(first.Key, Run(Manifest(weights)).Key);
+
+            var named = Run(Manifest("imagenet-resnet18"));
+            Assert.Equal(Training.Models.ImageNetResNet18Onnx.Sha256, named.Config.Model.PretrainedEncoderSha256);
+
+            var error = Assert.Throws<ConfigException>(() => Parse(Manifest(Path.Combine(directory, "absent.pth"))));
+            Assert.Contains("in the cell {teacher=mt}: the file", error.Message, StringComparison.Ordinal);
+            Assert.Contains("set model.pretrained_encoder_sha256", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("sweep: s\nbogus: 1\n", "m.yaml:2: bogus: unknown field", "use one of: sweep")]
     [InlineData("axes: {teacher: [mt]}\n", "m.yaml:1: sweep: is required", "sweep: quickstart")]

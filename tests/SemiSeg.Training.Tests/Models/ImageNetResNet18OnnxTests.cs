@@ -130,6 +130,8 @@ public sealed class ImageNetResNet18OnnxTests : IDisposable
         // ResNet-18 without fc (11,176,512) plus a third 512-wide basic block (2 · 512·512·9 + 2 · 2 · 512).
         Assert.Equal(11_176_512 + 4_720_640, CountParameters(resnet));
         Assert.Contains("layer4.2.conv2.weight", resnet.state_dict().Keys);
+        using var swiftNet = new SwiftNet(19, ResNet.ImageNetOnnxResNet18());
+        Assert.Equal(11_797_071 + 4_720_640, CountParameters(swiftNet)); // README's Models section
         resnet.eval();
         var stages = resnet.call(rand(1, 3, 64, 96));
         AssertShape(stages.Layer1, 1, 64, 16, 24);

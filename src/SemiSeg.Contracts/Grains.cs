@@ -10,6 +10,9 @@ public interface ISweepGrain : IGrainWithStringKey
     Task<SweepStatus> Submit(SweepSpec spec);
 
     /// <summary>A free slot asks for work; null when nothing is waiting.</summary>
+    /// <remarks>Interleaves with a supervisor tick that waits for run grains (it is synchronous in the grain: it runs
+    /// between the tick's awaits, never in the middle of an update), so dispatch never waits for a slow silo.</remarks>
+    [AlwaysInterleave]
     [Alias("TakeNext")]
     Task<RunTicket?> TakeNext(WorkerSlot slot);
 
@@ -21,6 +24,8 @@ public interface ISweepGrain : IGrainWithStringKey
     Task<SweepStatus> Cancel();
 
     /// <summary>Counts and live progress (also what the dashboard shows as the grain's state).</summary>
+    /// <remarks>Read-only and synchronous in the grain, so it interleaves with a supervisor tick (see <see cref="TakeNext"/>).</remarks>
+    [AlwaysInterleave]
     [Alias("GetStatus")]
     Task<SweepStatus> GetStatus();
 

@@ -211,6 +211,9 @@ public static class StorePaths
             && attempt > 0 && rest[1] == "checkpoints" && rest[2].Length > 0 && rest[2] is not ("." or "..") && !rest[2].Contains('\\', StringComparison.Ordinal);
     }
 
+    /// <summary>The folder holding every attempt of a run (with its trailing slash).</summary>
+    public static string AttemptsPrefix(string runKey) => $"runs/{runKey}/";
+
     public static string SweepSpec(string sweepId) => $"sweeps/{sweepId}/spec.json";
 
     public static string SweepManifest(string sweepId) => $"sweeps/{sweepId}/manifest.yaml";

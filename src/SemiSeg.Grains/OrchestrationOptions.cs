@@ -13,6 +13,10 @@ public sealed class OrchestrationOptions
     /// <summary>How often a sweep supervises its running runs and saves its state.</summary>
     public TimeSpan SupervisorInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a supervisor tick waits for a run grain's answer; a run that does not answer (its silo is
+    /// frozen) is skipped until it does, so one slow silo cannot stall a sweep.</summary>
+    public TimeSpan SuperviseCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Attempts that fail (the trainer exits with an error) before the run is marked failed.</summary>
     public int MaxFailedAttempts { get; set; } = 3;
 
@@ -24,6 +28,10 @@ public sealed class OrchestrationOptions
         if (HeartbeatInterval <= TimeSpan.Zero || LeaseTimeout <= HeartbeatInterval * 2)
         {
             throw new ArgumentException($"orchestration: lease timeout ({LeaseTimeout}) must be more than twice the heartbeat interval ({HeartbeatInterval}). Fix: raise LeaseTimeout or lower HeartbeatInterval");
+        }
+        if (SuperviseCallTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"orchestration: SuperviseCallTimeout ({SuperviseCallTimeout}) must be positive. Fix: give it a few seconds");
         }
         if (MaxFailedAttempts < 1 || MaxLostAttempts < 1)
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 using SemiSeg.Security;
 using SemiSeg.Storage;
 
@@ -24,13 +25,26 @@ public sealed class RunGrainState
     [Id(8)] public RunOutcome? Outcome { get; set; }
     [Id(9)] public string? Error { get; set; }
     [Id(10)] public bool CancelRequested { get; set; }
+
+    /// <summary>A success being committed: written (with the state's ETag) before results/KEY.json is created, so a
+    /// stale activation fails here and commits nothing; a half-done commit is finished from it.</summary>
+    [Id(11)] public int? CommittingAttempt { get; set; }
+
+    [Id(12)] public string? CommittingResult { get; set; }
+
+    /// <summary>The attempt whose result was committed: its folder in the store is the one kept.</summary>
+    [Id(13)] public int? ResultAttempt { get; set; }
 }
 
 /// <summary>
 /// One run, keyed by its content key. The attempt number is a fencing token: every begin makes a new one, and
-/// heartbeats, checkpoints and results that carry an older one are rejected, so a worker that lost its lease (its silo
-/// was declared dead, or it stopped heartbeating) can never overwrite what a newer attempt did. A result is committed
-/// to the artifact store create-if-absent, so it is recorded exactly once.
+/// heartbeats, checkpoints and failures that carry an older one are rejected, so a worker that lost its lease (its silo
+/// was declared dead, or it stopped heartbeating) can never overwrite what a newer attempt did. The one exception is a
+/// finished training: a success from an older attempt is accepted while the run has no result yet (a worker's outbox
+/// delivering after a storage outage or a restart), because a complete training of the same config is a valid result
+/// and running it again would only waste the time. A result is committed to the artifact store create-if-absent, so it
+/// is recorded exactly once, and only after the intent to commit was written with the state's ETag, so a stale
+/// activation of this grain (a second one, after a frozen silo resumed) fails before it can commit anything.
 /// </summary>
 public sealed class RunGrain(
     [PersistentState("run", StorageNames.GrainState)] IPersistentState<RunGrainState> state,
@@ -47,14 +61,33 @@ public sealed class RunGrain(
     private DateTimeOffset lastHeartbeat = time.GetUtcNow();
     private RunProgress? progress;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         SafeNames.CheckRunKey(RunKey); // the grain key comes from the caller and names store paths and work folders
-        return Task.CompletedTask;
+        if (S.CommittingAttempt is not null)
+        {
+            try
+            {
+                await FinishCommit();
+            }
+            catch (Exception e) when (e is not InconsistentStateException)
+            {
+                // The store is away: the commit is finished by the next Complete, Supervise or Prepare.
+                log.LogWarning(e, "Run {Run}: could not finish committing attempt {Attempt} yet: {Message}", RunKey, S.CommittingAttempt, e.Message);
+            }
+        }
     }
 
     public async Task<RunSnapshot> Prepare(bool resultInStore)
     {
+        await FinishCommitIfPending();
+        if (S.State == RunState.Running && S.CancelRequested)
+        {
+            // Submitted again while being cancelled (Ctrl+C, then the same command): the run goes on. If its worker
+            // already stopped it, that end counts as lost (not cancelled) and the run is queued again.
+            S.CancelRequested = false;
+            await state.WriteStateAsync();
+        }
         bool reset = S.State switch
         {
             RunState.Succeeded => !resultInStore,
@@ -67,6 +100,7 @@ public sealed class RunGrain(
             S.FailedAttempts = 0;
             S.LostAttempts = 0;
             S.Outcome = null;
+            S.ResultAttempt = null;
             S.Error = null;
             S.CancelRequested = false;
             await state.WriteStateAsync();
@@ -137,6 +171,20 @@ public sealed class RunGrain(
 
     public async Task<RunSnapshot> Complete(AttemptEnd end)
     {
+        await FinishCommitIfPending();
+        if (end.State == RunState.Succeeded && end.ResultJson is not null && AcceptsResult(end.Attempt))
+        {
+            if (end.Attempt != S.Attempt || S.State != RunState.Running)
+            {
+                log.LogInformation("Run {Run}: accepting the finished result of earlier attempt {Late} (current {Attempt}, {State})",
+                    RunKey, end.Attempt, S.Attempt, S.State);
+            }
+            ResultFiles.Outcome(end.ResultJson, StorePaths.Result(RunKey)); // a malformed result fails here, before anything is written
+            S.CommittingAttempt = end.Attempt;
+            S.CommittingResult = end.ResultJson;
+            await FinishCommit();
+            return Snapshot();
+        }
         if (end.Attempt != S.Attempt || S.State != RunState.Running)
         {
             // A stale attempt (or a retried report of one already recorded): nothing changes.
@@ -148,11 +196,6 @@ public sealed class RunGrain(
         }
         switch (end.State)
         {
-            case RunState.Succeeded when end.ResultJson is not null:
-                S.Outcome = ResultFiles.Outcome(end.ResultJson, StorePaths.Result(RunKey));
-                await CommitResult(end.ResultJson);
-                S.State = RunState.Succeeded;
-                break;
             case RunState.Cancelled when S.CancelRequested:
                 S.State = RunState.Cancelled;
                 break;
@@ -177,12 +220,15 @@ public sealed class RunGrain(
 
     public async Task<RunSnapshot> Supervise()
     {
+        await FinishCommitIfPending();
         if (S.State == RunState.Running && LeaseLost())
         {
             S.LostAttempts++;
             log.LogWarning("Run {Run}: attempt {Attempt} on {Worker} lost (no heartbeat or its silo is dead); {Lost} lost so far",
                 RunKey, S.Attempt, S.Worker, S.LostAttempts);
-            S.State = S.LostAttempts >= options.MaxLostAttempts ? RunState.Failed : RunState.Pending;
+            S.State = S.CancelRequested ? RunState.Cancelled
+                : S.LostAttempts >= options.MaxLostAttempts ? RunState.Failed
+                : RunState.Pending;
             if (S.State == RunState.Failed)
             {
                 S.Error = $"lost {S.LostAttempts} attempts with their silos";
@@ -228,14 +274,85 @@ public sealed class RunGrain(
         return status == SiloStatus.Dead;
     }
 
-    /// <summary>Writes results/KEY.json once. If it is already there (a retried commit, or a run shared by sweeps)
-    /// the first one stands.</summary>
-    private async Task CommitResult(string resultJson)
+    /// <summary>A success of <paramref name="attempt"/> may be committed: the current attempt while it runs, or an earlier
+    /// one while the run has no result (see the class remarks). Never while another commit is under way.</summary>
+    private bool AcceptsResult(int attempt) =>
+        S.CommittingAttempt is null && attempt >= 1 && attempt <= S.Attempt && S.State is RunState.Running or RunState.Pending;
+
+    private async Task FinishCommitIfPending()
     {
-        using var content = new MemoryStream(Encoding.UTF8.GetBytes(resultJson));
-        if (!await store.TryCreateAsync(StorePaths.Result(RunKey), content, CancellationToken.None))
+        if (S.CommittingAttempt is not null)
         {
-            log.LogInformation("Run {Run}: a result was already committed; keeping the first", RunKey);
+            await FinishCommit();
+        }
+    }
+
+    /// <summary>
+    /// Commits <see cref="RunGrainState.CommittingResult"/>: first the state is written as it is (the fence: a stale
+    /// activation's ETag is refused with <see cref="InconsistentStateException"/>, which also deactivates it, and nothing
+    /// was committed), then results/KEY.json is created once (if another result is already there, the first stands and
+    /// the outcome is read from it), then the run is marked succeeded.
+    /// </summary>
+    private async Task FinishCommit()
+    {
+        int attempt = S.CommittingAttempt!.Value;
+        string resultJson = S.CommittingResult!;
+        await state.WriteStateAsync();
+        string path = StorePaths.Result(RunKey);
+        using (var content = new MemoryStream(Encoding.UTF8.GetBytes(resultJson)))
+        {
+            if (!await store.TryCreateAsync(path, content, CancellationToken.None))
+            {
+                log.LogInformation("Run {Run}: a result was already committed; keeping the first", RunKey);
+                resultJson = await store.ReadTextAsync(path, CancellationToken.None) ?? resultJson;
+            }
+        }
+        S.Outcome = ResultFiles.Outcome(resultJson, path);
+        S.State = RunState.Succeeded;
+        S.ResultAttempt = attempt;
+        S.CommittingAttempt = null;
+        S.CommittingResult = null;
+        S.Error = null;
+        S.Worker = null;
+        S.WorkerSilo = null;
+        progress = null;
+        await state.WriteStateAsync();
+        log.LogInformation("Run {Run}: committed the result of attempt {Attempt}", RunKey, attempt);
+        await DeleteAbandonedAttempts();
+    }
+
+    /// <summary>Deletes the store folders of this run's attempts other than the committed one (lost, failed or
+    /// overtaken attempts: their checkpoints are never read again). Only paths under runs/KEY/ are touched; best effort.</summary>
+    private async Task DeleteAbandonedAttempts()
+    {
+        if (S.ResultAttempt is not int kept)
+        {
+            return;
+        }
+        string runPrefix = StorePaths.AttemptsPrefix(RunKey);
+        string keptPrefix = StorePaths.Attempt(RunKey, kept) + "/";
+        try
+        {
+            var abandoned = new List<string>();
+            await foreach (string path in store.ListAsync(runPrefix, CancellationToken.None))
+            {
+                if (path.StartsWith(runPrefix, StringComparison.Ordinal) && !path.StartsWith(keptPrefix, StringComparison.Ordinal))
+                {
+                    abandoned.Add(path);
+                }
+            }
+            foreach (string path in abandoned)
+            {
+                await store.DeleteAsync(path, CancellationToken.None);
+            }
+            if (abandoned.Count > 0)
+            {
+                log.LogInformation("Run {Run}: deleted {Count} files of abandoned attempts (kept attempt {Attempt})", RunKey, abandoned.Count, kept);
+            }
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Run {Run}: could not delete the files of abandoned attempts: {Message}", RunKey, e.Message);
         }
     }
 }

@@ -48,9 +48,12 @@ public sealed class SweepGrain(
 
     private SweepSpec? spec;
     private Dictionary<string, RunSpec> runSpecs = [];
-    private readonly Queue<string> queue = new();
+    private readonly DispatchQueue queue = new();
     private readonly Dictionary<string, DateTimeOffset> dispatchedAt = [];
     private readonly Dictionary<string, RunSnapshot> active = [];
+
+    /// <summary>Supervise calls that did not answer within their tick (a frozen silo): not asked again until they end.</summary>
+    private readonly Dictionary<string, Task<RunSnapshot>> unanswered = [];
     private bool dirty;
     private IGrainTimer? supervisor;
 
@@ -78,7 +81,7 @@ public sealed class SweepGrain(
             Load(saved);
             foreach (var (key, entry) in S.Runs.Where(r => r.Value.State == RunState.Pending))
             {
-                queue.Enqueue(key);
+                queue.Enqueue(key, resume: entry.Attempts > 0);
             }
             EnsureSupervisor();
         }
@@ -154,7 +157,7 @@ public sealed class SweepGrain(
                 entry.Attempts = snapshot.Attempt;
                 if (snapshot.State == RunState.Pending)
                 {
-                    queue.Enqueue(snapshot.RunKey);
+                    queue.Enqueue(snapshot.RunKey, resume: snapshot.Attempt > 0 || snapshot.CheckpointStep is not null);
                 }
                 else if (snapshot.State == RunState.Running)
                 {
@@ -176,7 +179,7 @@ public sealed class SweepGrain(
         {
             return Task.FromResult<RunTicket?>(null);
         }
-        while (queue.TryDequeue(out string? key))
+        while (queue.TryDequeue(out string key))
         {
             if (S.Runs.TryGetValue(key, out var entry) && entry.State == RunState.Pending)
             {
@@ -270,7 +273,7 @@ public sealed class SweepGrain(
         {
             if (S.State == SweepState.Running)
             {
-                queue.Enqueue(snapshot.RunKey);
+                queue.Enqueue(snapshot.RunKey, resume: true); // lost or failed: it continues at the next free slot
             }
             else
             {
@@ -311,22 +314,53 @@ public sealed class SweepGrain(
         });
     }
 
-    /// <summary>Asks each running run's grain whether its attempt is alive; lost ones go back to the queue.</summary>
+    /// <summary>
+    /// Asks each running run's grain whether its attempt is alive; lost ones go back to the queue. Each tick waits at
+    /// most <see cref="OrchestrationOptions.SuperviseCallTimeout"/> for the answers: a run whose grain does not answer
+    /// (its silo is frozen) is skipped this tick and not asked again until its call ends, so one slow silo cannot hold
+    /// the sweep (status and dispatch interleave with the tick anyway, see <see cref="ISweepGrain.GetStatus"/>).
+    /// </summary>
     private async Task Supervise(CancellationToken cancellation)
     {
-        var running = S.Runs.Where(r => r.Value.State == RunState.Running).Select(r => r.Key).ToList();
+        foreach (var (key, call) in unanswered.Where(u => u.Value.IsCompleted).ToList())
+        {
+            unanswered.Remove(key);
+            _ = call.Exception; // observed; its answer is old by now, the next tick asks again
+        }
+        var running = S.Runs.Where(r => r.Value.State == RunState.Running && !unanswered.ContainsKey(r.Key)).Select(r => r.Key).ToList();
         foreach (var chunk in running.Chunk(256))
         {
-            foreach (var snapshot in await Task.WhenAll(chunk.Select(key => GrainFactory.GetGrain<IRunGrain>(key).Supervise())))
+            var calls = chunk.Select(key => (Key: key, Call: GrainFactory.GetGrain<IRunGrain>(key).Supervise())).ToList();
+            try
             {
-                await Apply(snapshot);
+                await Task.WhenAll(calls.Select(c => c.Call)).WaitAsync(options.SuperviseCallTimeout, time, cancellation);
+            }
+            catch (Exception) when (!cancellation.IsCancellationRequested)
+            {
+                // Timeouts and failures are handled per run below.
+            }
+            foreach (var (key, call) in calls)
+            {
+                if (call.IsCompletedSuccessfully)
+                {
+                    await Apply(call.Result);
+                }
+                else if (call.IsFaulted)
+                {
+                    log.LogWarning("Sweep {Sweep}: supervising run {Run} failed ({Message}); asking again next tick", SweepId, key, call.Exception!.GetBaseException().Message);
+                }
+                else
+                {
+                    unanswered[key] = call;
+                    log.LogWarning("Sweep {Sweep}: run {Run} did not answer supervision within {Timeout}; skipped until it does", SweepId, key, options.SuperviseCallTimeout);
+                }
             }
         }
         await FinishIfDone();
         if (dirty)
         {
-            dirty = false;
             await state.WriteStateAsync(cancellation);
+            dirty = false;
         }
         if (S.FinishedAt is not null && active.Count == 0)
         {

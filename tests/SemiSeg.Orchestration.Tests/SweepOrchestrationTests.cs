@@ -128,13 +128,14 @@ public sealed class SweepOrchestrationTests
 
         Assert.Equal(HeartbeatReply.Stale, await run.Heartbeat(1, null));
         Assert.False(await run.RecordCheckpoint(1, 5, $"{StorePaths.Checkpoints(key, 1)}/step-0000005.ckpt"));
-        var afterStale = await run.Complete(new AttemptEnd(1, RunState.Succeeded, """{"value": 99, "metric": "mIoU"}""", null));
-        Assert.Equal((RunState.Running, 2, null), (afterStale.State, afterStale.Attempt, afterStale.CheckpointStep));
+        var afterStale = await run.Complete(new AttemptEnd(1, RunState.Failed, null, "stale failure"));
+        Assert.Equal((RunState.Running, 2, null, 0, null), (afterStale.State, afterStale.Attempt, afterStale.CheckpointStep, afterStale.FailedAttempts, afterStale.Error));
         Assert.False(await cluster.Store.ExistsAsync(StorePaths.Result(key), default));
 
         var done = await run.Complete(new AttemptEnd(2, RunState.Succeeded, """{"value": 61.5, "metric": "mIoU", "wall_seconds": 3}""", null));
         Assert.Equal((RunState.Succeeded, 61.5), (done.State, done.Outcome!.Value));
         Assert.Equal(done, await run.Complete(new AttemptEnd(2, RunState.Succeeded, """{"value": 1}""", null))); // a retried report changes nothing
+        Assert.Equal(done, await run.Complete(new AttemptEnd(1, RunState.Succeeded, """{"value": 99, "metric": "mIoU"}""", null))); // so does a late one
         Assert.Contains("61.5", await cluster.Store.ReadTextAsync(StorePaths.Result(key), default));
     }
 }

@@ -40,7 +40,9 @@ public sealed class TestClusters : IAsyncDisposable
     };
 
     /// <param name="storage">A store spec (default: a fresh local folder); grain state goes with it.</param>
-    public static async Task<TestClusters> StartAsync(IRunExecutor executor, short silos = 2, int slotsPerSilo = 2, OrchestrationOptions? options = null, string? storage = null)
+    /// <param name="configure">More silo configuration (e.g. a grain call filter that simulates a frozen silo).</param>
+    public static async Task<TestClusters> StartAsync(IRunExecutor executor, short silos = 2, int slotsPerSilo = 2, OrchestrationOptions? options = null, string? storage = null,
+        Action<Orleans.Hosting.ISiloBuilder>? configure = null)
     {
         string scratch = Path.Combine(Path.GetTempPath(), "semiseg-tests", Guid.NewGuid().ToString("N"));
         storage ??= $"local:{scratch}/store";
@@ -56,6 +58,7 @@ public sealed class TestClusters : IAsyncDisposable
                 WorkerName = siloOptions.SiloName,
                 WorkDirectory = Path.Combine(scratch, "work", siloOptions.SiloName),
             }, options ?? FastOptions());
+            configure?.Invoke(silo);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using SemiSeg.Contracts;
+using SemiSeg.Grains;
+using SemiSeg.Orchestration.Tests.Support;
+using SemiSeg.Storage;
+
+namespace SemiSeg.Orchestration.Tests;
+
+/// <summary>The faults of issue 14 on an in-process cluster: cancel then resubmit, stale activations, late results,
+/// abandoned attempts, a frozen run grain, and the order in which lost runs continue.</summary>
+public sealed class FaultToleranceTests
+{
+    [Fact]
+    public async Task ResubmittingRightAfterACancelResumesEveryRun()
+    {
+        var trainer = new FakeTrainer { Steps = 30, StepTime = TimeSpan.FromMilliseconds(40), CheckpointEvery = 5 };
+        await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 2);
+        var sweep = cluster.Grains.GetGrain<ISweepGrain>("recancel");
+        var spec = TestClusters.Spec("recancel", cells: 3, seeds: 1);
+        await sweep.Submit(spec);
+        await TestClusters.Eventually(async () => (await sweep.GetStatus()).Counts.Running == 2, TimeSpan.FromSeconds(20), "two running runs");
+
+        await sweep.Cancel(); // Ctrl+C ...
+        await sweep.Submit(spec); // ... and the same command again, at once: running runs are still being cancelled
+
+        var status = await cluster.WaitFinishedAsync("recancel", TimeSpan.FromSeconds(60));
+        Assert.Equal((SweepState.Completed, 3), (status.State, status.Counts.Succeeded));
+        Assert.Equal(3, trainer.Finished.Select(f => f.RunKey).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AStaleActivationOfARunGrainCommitsNothing()
+    {
+        await using var cluster = await TestClusters.StartAsync(new FakeTrainer(), silos: 1, slotsPerSilo: 0);
+        var run = cluster.Grains.GetGrain<IRunGrain>("stale-activation");
+        var slot = new WorkerSlot(cluster.Cluster.Silos[0].SiloAddress, "a", 0, "cpu");
+        Assert.Equal(1, (await run.Begin("{}", slot)).Attempt);
+
+        // Another activation wrote the state since this one read it: the file's version moved on.
+        string file = Directory.EnumerateFiles(Path.Combine(cluster.Scratch, "store", "grain-state"), "stale-activation.state", SearchOption.AllDirectories).Single();
+        byte[] bytes = await File.ReadAllBytesAsync(file);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, BinaryPrimitives.ReadInt64LittleEndian(bytes) + 1);
+        await File.WriteAllBytesAsync(file, bytes);
+
+        var end = new AttemptEnd(1, RunState.Succeeded, """{"value": 61.5, "metric": "mIoU"}""", null);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => run.Complete(end));
+        Assert.Contains("another activation", refused.Message);
+        Assert.False(await cluster.Store.ExistsAsync(StorePaths.Result("stale-activation"), default));
+
+        // The stale activation deactivated itself; the retried report reaches a fresh one, which commits.
+        var done = await run.Complete(end);
+        Assert.Equal((RunState.Succeeded, 61.5), (done.State, done.Outcome!.Value));
+        Assert.Contains("61.5", await cluster.Store.ReadTextAsync(StorePaths.Result("stale-activation"), default));
+    }
+
+    [Fact]
+    public async Task AFinishedTrainingOfAnEarlierAttemptIsKeptAndOnlyTheCommittedAttemptsFilesRemain()
+    {
+        await using var cluster = await TestClusters.StartAsync(new FakeTrainer(), silos: 1, slotsPerSilo: 0);
+        var run = cluster.Grains.GetGrain<IRunGrain>("late");
+        var silo = cluster.Cluster.Silos[0].SiloAddress;
+        Assert.Equal(1, (await run.Begin("{}", new WorkerSlot(silo, "a", 0, "cpu"))).Attempt);
+        await Task.Delay(TestClusters.FastOptions().LeaseTimeout + TimeSpan.FromMilliseconds(300)); // A goes silent (its store was away)
+        Assert.Equal(RunState.Pending, (await run.Supervise()).State);
+        Assert.Equal(2, (await run.Begin("{}", new WorkerSlot(silo, "b", 0, "cpu"))).Attempt);
+        foreach (string path in new[] { "runs/late/attempt-1/metrics.jsonl", "runs/late/attempt-1/checkpoints/step-0000010.ckpt",
+                     "runs/late/attempt-2/checkpoints/step-0000005.ckpt", "runs/late-other/attempt-2/metrics.jsonl", "runs/lateX/attempt-2/x" })
+        {
+            await cluster.Store.WriteTextAsync(path, "x");
+        }
+
+        // A's outbox delivers its finished training: kept, and B's attempt is fenced off.
+        var done = await run.Complete(new AttemptEnd(1, RunState.Succeeded, """{"value": 70, "metric": "mIoU"}""", null));
+        Assert.Equal((RunState.Succeeded, 70.0), (done.State, done.Outcome!.Value));
+        Assert.Equal(HeartbeatReply.Stale, await run.Heartbeat(2, null));
+        var afterB = await run.Complete(new AttemptEnd(2, RunState.Succeeded, """{"value": 1, "metric": "mIoU"}""", null));
+        Assert.Equal(70.0, afterB.Outcome!.Value);
+        Assert.Contains("70", await cluster.Store.ReadTextAsync(StorePaths.Result("late"), default));
+
+        var left = new List<string>();
+        await foreach (string path in cluster.Store.ListAsync("runs/", default))
+        {
+            left.Add(path);
+        }
+        Assert.Equal(["runs/late-other/attempt-2/metrics.jsonl", "runs/late/attempt-1/checkpoints/step-0000010.ckpt", "runs/late/attempt-1/metrics.jsonl", "runs/lateX/attempt-2/x"], left);
+    }
+
+    [Fact]
+    public async Task AFrozenRunGrainDelaysNeitherStatusNorDispatch()
+    {
+        var freezer = new SuperviseFreezer();
+        var trainer = new FakeTrainer { Steps = 5, StepTime = TimeSpan.FromMilliseconds(40) };
+        var options = TestClusters.FastOptions();
+        options.SuperviseCallTimeout = TimeSpan.FromMilliseconds(500);
+        await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 2, options,
+            configure: silo => silo.Services.AddSingleton<IIncomingGrainCallFilter>(freezer));
+        var sweep = cluster.Grains.GetGrain<ISweepGrain>("frozen");
+        var spec = TestClusters.Spec("frozen", cells: 12, seeds: 1);
+        freezer.Frozen = spec.Runs[0].RunKey;
+        await sweep.Submit(spec);
+        await TestClusters.Eventually(() => Task.FromResult(freezer.Hits > 0), TimeSpan.FromSeconds(20), "a supervise call to the frozen run");
+
+        int startedBefore = trainer.Started.Count;
+        var slowest = TimeSpan.Zero;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            var call = Stopwatch.StartNew();
+            await sweep.GetStatus();
+            slowest = call.Elapsed > slowest ? call.Elapsed : slowest;
+            await Task.Delay(50);
+        }
+        int startedWhileFrozen = trainer.Started.Count - startedBefore;
+        freezer.Frozen = null;
+
+        Assert.True(slowest < TimeSpan.FromSeconds(1), $"GetStatus took {slowest.TotalMilliseconds:F0} ms while a run grain was frozen");
+        Assert.True(startedWhileFrozen >= 2, $"only {startedWhileFrozen} runs started while a run grain was frozen");
+        var status = await cluster.WaitFinishedAsync("frozen", TimeSpan.FromSeconds(60));
+        Assert.Equal(12, status.Counts.Succeeded);
+    }
+
+    [Fact]
+    public async Task ARunLostWithItsSiloContinuesBeforeRunsThatNeverStarted()
+    {
+        // Runs of 3 s: the survivor is still busy when the lost run is re-queued, and takes it next.
+        var trainer = new FakeTrainer { Steps = 30, StepTime = TimeSpan.FromMilliseconds(100), CheckpointEvery = 4 };
+        await using var cluster = await TestClusters.StartAsync(trainer, silos: 2, slotsPerSilo: 1);
+        var sweep = cluster.Grains.GetGrain<ISweepGrain>("front");
+        await sweep.Submit(TestClusters.Spec("front", cells: 6, seeds: 1));
+        RunSnapshot? victim = null;
+        await TestClusters.Eventually(async () =>
+        {
+            victim = (await sweep.GetStatus()).Active.FirstOrDefault(a => a.CheckpointStep >= 4 && a.Worker is not null);
+            return victim is not null;
+        }, TimeSpan.FromSeconds(30), "a run with a checkpoint");
+        string worker = victim!.Worker!;
+        string victimSilo = worker[..worker.IndexOf('/')];
+        await cluster.Cluster.KillSiloAsync(cluster.Cluster.Silos.Single(s => s.Name == victimSilo));
+
+        var run = cluster.Grains.GetGrain<IRunGrain>(victim.RunKey);
+        await TestClusters.Eventually(async () => (await run.GetSnapshot()).State != RunState.Running, TimeSpan.FromSeconds(30), "the lost run to be given up");
+        int startedBefore = trainer.Started.Count;
+        await TestClusters.Eventually(() => Task.FromResult(trainer.Started.Count > startedBefore), TimeSpan.FromSeconds(30), "another attempt");
+        var next = trainer.Started.Skip(startedBefore).First();
+        Assert.Equal(victim.RunKey, next.RunKey); // not the next run of the queue
+        Assert.True(next.StartStep >= 4);
+    }
+
+    [Fact]
+    public void TheDispatchQueuePutsResumableRunsFirst()
+    {
+        var queue = new DispatchQueue();
+        queue.Enqueue("new-1", resume: false);
+        queue.Enqueue("new-2", resume: false);
+        queue.Enqueue("lost-1", resume: true);
+        queue.Enqueue("lost-2", resume: true);
+        var order = new List<string>();
+        while (queue.TryDequeue(out string key))
+        {
+            order.Add(key);
+        }
+        Assert.Equal(["lost-1", "lost-2", "new-1", "new-2"], order);
+        Assert.Equal(0, queue.Count);
+    }
+
+    /// <summary>Holds every Supervise call to one run grain inside that grain's turn, like a frozen silo would.</summary>
+    private sealed class SuperviseFreezer : IIncomingGrainCallFilter
+    {
+        public volatile string? Frozen;
+        public int Hits;
+
+        public async Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.Name == nameof(IRunGrain.Supervise) && Frozen is string key && context.TargetId.Key.ToString() == key)
+            {
+                Interlocked.Increment(ref Hits);
+                while (Frozen == key)
+                {
+                    await Task.Delay(50);
+                }
+            }
+            await context.Invoke();
+        }
+    }
+}

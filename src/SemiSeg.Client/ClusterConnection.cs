@@ -23,6 +23,9 @@ public sealed record ClusterSettings
 
     public int GatewayPort { get; init; } = 30000;
 
+    /// <summary>Mutual TLS to the gateways (off unless a certificate is given; must match the silos').</summary>
+    public TlsSettings Tls { get; init; } = new();
+
     /// <summary>How long to keep trying to reach a silo before giving up with a clear error.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(20);
 }
@@ -60,6 +63,7 @@ public sealed class ClusterConnection : IAsyncDisposable
                 o.ClusterId = settings.ClusterId;
                 o.ServiceId = settings.ServiceId;
             });
+            client.UseSemiSegTls(settings.Tls);
             switch (settings.Clustering)
             {
                 case "localhost":

@@ -62,6 +62,7 @@ public static class SiloHosting
             o.ClusterId = settings.ClusterId;
             o.ServiceId = settings.ServiceId;
         });
+        silo.UseSemiSegTls(settings.Tls);
         if (settings.Clustering == "localhost")
         {
             var primary = settings.PrimarySiloPort is int port ? new IPEndPoint(IPAddress.Loopback, port) : null;
@@ -92,29 +93,35 @@ public static class SiloHosting
         o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
     }
 
-    /// <summary>A silo process: Kestrel for the dashboard (coordinator) plus the Orleans silo.</summary>
-    public static WebApplication BuildSiloHost(SiloSettings settings, Action<ISiloBuilder>? configure = null, Action<WebApplicationBuilder>? configureHost = null)
+    /// <summary>A silo process: the Orleans silo, plus Kestrel serving the dashboard when <see
+    /// cref="SiloSettings.DashboardUrls"/> is set (otherwise a plain host: no HTTP port is opened).</summary>
+    public static IHost BuildSiloHost(SiloSettings settings, Action<ISiloBuilder>? configure = null, Action<IHostApplicationBuilder>? configureHost = null)
     {
         settings.Validate();
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.AddRedactingConsole();
-        configureHost?.Invoke(builder);
-        bool dashboard = settings.DashboardUrls is not null;
-        builder.WebHost.UseUrls(dashboard ? settings.DashboardUrls! : "http://127.0.0.1:0");
-        builder.UseOrleans(silo =>
+        void Silo(ISiloBuilder silo)
         {
             silo.UseSemiSegClustering(settings).AddSemiSeg(settings);
-            if (dashboard)
+            if (settings.DashboardUrls is not null)
             {
                 silo.AddDashboard();
             }
             configure?.Invoke(silo);
-        });
-        var app = builder.Build();
-        if (dashboard)
-        {
-            app.MapOrleansDashboard("/dashboard");
         }
+        if (settings.DashboardUrls is null)
+        {
+            var plain = Host.CreateApplicationBuilder();
+            plain.Logging.AddRedactingConsole();
+            configureHost?.Invoke(plain);
+            plain.UseOrleans(Silo);
+            return plain.Build();
+        }
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.AddRedactingConsole();
+        configureHost?.Invoke(builder);
+        builder.WebHost.UseUrls(settings.DashboardUrls);
+        builder.UseOrleans(Silo);
+        var app = builder.Build();
+        app.MapOrleansDashboard("/dashboard");
         return app;
     }
 

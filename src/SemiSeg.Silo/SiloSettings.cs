@@ -50,6 +50,9 @@ public sealed record SiloSettings
 
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "semiseg-work");
 
+    /// <summary>Mutual TLS on the silo and gateway endpoints (off unless a certificate is given).</summary>
+    public TlsSettings Tls { get; init; } = new();
+
     /// <summary>The devices of this silo's slots ("cpu" or "cuda:N").</summary>
     public List<string> Devices() =>
         Gpus.Count > 0 ? Grains.Execution.WorkerOptions.Gpus(Gpus)

@@ -87,7 +87,9 @@ public static class ClientCommands
         var connection = ConnectionOption();
         var clusterId = ClusterIdOption();
         var gatewayPort = GatewayPortOption();
+        var tls = new TlsCommandOptions();
         var command = new Command(name, description) { clustering, connection, clusterId, gatewayPort };
+        tls.AddTo(command);
         foreach (var symbol in symbols)
         {
             switch (symbol)
@@ -108,6 +110,7 @@ public static class ClientCommands
                 ClusteringConnection = parse.GetValue(connection),
                 ClusterId = parse.GetValue(clusterId)!,
                 GatewayPort = parse.GetValue(gatewayPort),
+                Tls = tls.Read(parse),
             };
             return Task.Run(async () =>
             {

@@ -23,10 +23,12 @@ public static class ReportCommand
         var connection = ClientCommands.ConnectionOption();
         var clusterId = ClientCommands.ClusterIdOption();
         var gatewayPort = ClientCommands.GatewayPortOption();
+        var tls = new TlsCommandOptions();
         var command = new Command("report", "Write a sweep's report: report.md with tables (Markdown, LaTeX, CSV, JSON), significance against the baseline, plots, a qualitative panel and provenance")
         {
             target, output, sweep, panels, device, storage, clustering, connection, clusterId, gatewayPort,
         };
+        tls.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() => Task.Run(async () =>
         {
             var options = new ReportOptions { PanelExamples = parse.GetValue(panels), Device = parse.GetValue(device)! };
@@ -49,6 +51,7 @@ public static class ReportCommand
                     ClusteringConnection = parse.GetValue(connection),
                     ClusterId = parse.GetValue(clusterId)!,
                     GatewayPort = parse.GetValue(gatewayPort),
+                    Tls = tls.Read(parse),
                 };
                 (folder, markdown) = await FromCluster(where, settings, parse.GetValue(storage), parse.GetValue(output)?.FullName, options);
             }

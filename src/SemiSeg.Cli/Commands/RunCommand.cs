@@ -116,7 +116,14 @@ public static class RunCommand
         {
             Console.CancelKeyPress -= onCancel;
             await app.StopAsync();
-            await app.DisposeAsync();
+            if (app is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+            else
+            {
+                app.Dispose();
+            }
         }
     }
 

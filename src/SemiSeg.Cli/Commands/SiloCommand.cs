@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SemiSeg.Security;
 using SemiSeg.Silo;
@@ -26,10 +27,12 @@ public static class SiloCommand
         var advertisedIp = Env(new Option<string?>("--advertised-ip") { Description = "IP other silos reach this one at; env SEMISEG_ADVERTISED_IP" }, "SEMISEG_ADVERTISED_IP", null);
         var dashboardUrls = Env(new Option<string?>("--dashboard-urls") { Description = "Serve the dashboard at URL/dashboard, e.g. http://127.0.0.1:8080; env SEMISEG_DASHBOARD_URLS" }, "SEMISEG_DASHBOARD_URLS", null);
         var workDir = Env(new Option<string?>("--work-dir") { Description = "Local folder for attempts' files; env SEMISEG_WORK_DIR" }, "SEMISEG_WORK_DIR", null);
+        var tls = new TlsCommandOptions();
         var command = new Command("silo", "Run a coordinator or worker silo of a cluster")
         {
             role, slots, gpus, device, clustering, connection, clusterId, storage, siloPort, gatewayPort, primaryPort, advertisedIp, dashboardUrls, workDir,
         };
+        tls.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var settings = new SiloSettings
@@ -48,11 +51,13 @@ public static class SiloCommand
                 AdvertisedIp = parse.GetValue(advertisedIp),
                 DashboardUrls = parse.GetValue(dashboardUrls),
                 WorkDirectory = parse.GetValue(workDir) ?? Path.Combine(Path.GetTempPath(), "semiseg-work"),
+                Tls = tls.Read(parse),
             };
             var app = SiloHosting.BuildSiloHost(settings, configureHost: builder =>
                 builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
             Console.WriteLine($"silo ({settings.Role}, cluster '{settings.ClusterId}', {settings.Clustering}): slots [{string.Join(", ", settings.Devices())}], store {Secrets.Redact(settings.Storage)}"
-                + (settings.DashboardUrls is null ? "" : $", dashboard {settings.DashboardUrls}/dashboard"));
+                + (settings.DashboardUrls is null ? "" : $", dashboard {settings.DashboardUrls}/dashboard")
+                + (settings.Tls.Enabled ? ", mutual TLS" : settings.AdvertisedIp is null ? "" : ", no TLS: any client that reaches the gateway port can submit and cancel"));
             try
             {
                 app.Run();

@@ -43,7 +43,15 @@ public static class SemiSegCli
         new("--cluster-id", true),
     ];
 
-    private static Subcommand Client(string name) => new(name, 1, ClusterOptions);
+    private static readonly Option[] TlsOptions =
+    [
+        new("--tls-certificate", true),
+        new("--tls-certificate-password-file", true),
+        new("--tls-ca", true),
+        new("--tls-allowed-thumbprints", true),
+    ];
+
+    private static Subcommand Client(string name) => new(name, 1, [.. ClusterOptions, .. TlsOptions]);
 
     public static readonly IReadOnlyDictionary<string, Subcommand> Subcommands = new Subcommand[]
     {
@@ -60,8 +68,9 @@ public static class SemiSegCli
             new("--gateway-port", true, Port),
             new("--dashboard-urls", true, Urls),
             new("--work-dir", true),
+            .. TlsOptions,
         ]),
-        new("submit", 1, [.. ClusterOptions, new("--watch", false)]),
+        new("submit", 1, [.. ClusterOptions, .. TlsOptions, new("--watch", false)]),
         Client("status"),
         Client("watch"),
         Client("cancel"),
@@ -94,10 +103,14 @@ public static class SemiSegCli
         ["SEMISEG_GATEWAY_PORT"] = "--gateway-port",
         ["SEMISEG_DASHBOARD_URLS"] = "--dashboard-urls",
         ["SEMISEG_WORK_DIR"] = "--work-dir",
+        ["SEMISEG_TLS_CERTIFICATE"] = "--tls-certificate",
+        ["SEMISEG_TLS_CERTIFICATE_PASSWORD_FILE"] = "--tls-certificate-password-file",
+        ["SEMISEG_TLS_CA"] = "--tls-ca",
+        ["SEMISEG_TLS_ALLOWED_THUMBPRINTS"] = "--tls-allowed-thumbprints",
     };
 
-    /// <summary>Other SEMISEG_ variables the program reads (the training engine's Fashion-MNIST folder).</summary>
-    public static readonly IReadOnlySet<string> OtherVariables = new HashSet<string>(StringComparer.Ordinal) { "SEMISEG_FASHION_MNIST" };
+    /// <summary>Other SEMISEG_ variables the program reads (the training engine's Fashion-MNIST folder; the TLS certificate's password, never an option).</summary>
+    public static readonly IReadOnlySet<string> OtherVariables = new HashSet<string>(StringComparer.Ordinal) { "SEMISEG_FASHION_MNIST", "SEMISEG_TLS_CERTIFICATE_PASSWORD" };
 
     /// <summary>A parsed command line: subcommand, option values (last one wins), positional arguments.</summary>
     public sealed record Invocation(string Subcommand, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Positionals);

@@ -37,7 +37,15 @@ public sealed class TlsClusterTests : IDisposable
                 Assert.Empty(await trusted.Client.ListSweepsAsync());
             }
             await AssertRefused(gateway, new TlsSettings());
-            await AssertRefused(gateway, new TlsSettings { CertificatePath = strangers, CertificatePassword = Password });
+            // A stranger that trusts the silo's certificate: only the silo can refuse it.
+            using var sharedCertificate = X509CertificateLoader.LoadPkcs12FromFile(shared, Password);
+            await AssertRefused(gateway, new TlsSettings
+            {
+                CertificatePath = strangers, CertificatePassword = Password, AllowedThumbprints = [sharedCertificate.GetCertHashString(HashAlgorithmName.SHA256)],
+            });
+
+            // No dashboard, no Kestrel: the silo opens its silo and gateway ports only.
+            Assert.Null(silo.Host.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>());
         }
         finally
         {
@@ -65,7 +73,8 @@ public sealed class TlsClusterTests : IDisposable
                 Assert.Empty(await client.Client.ListSweepsAsync());
             }
 
-            // A client whose certificate another CA issued, and a client that trusts another CA (so not the silo).
+            // A client whose certificate another CA issued (it trusts the silo's CA, so only the silo can refuse it), and a
+            // client that trusts another CA (so not the silo).
             using var other = Authority("CN=other CA");
             string otherCa = Path.Combine(scratch, "other-ca.pem");
             await File.WriteAllTextAsync(otherCa, other.ExportCertificatePem());

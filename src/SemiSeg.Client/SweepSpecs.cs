@@ -14,8 +14,8 @@ public static class SweepSpecs
 {
     public static SweepSpec FromManifest(string manifestPath)
     {
-        var manifest = SweepManifest.Load(manifestPath);
-        return From(manifest, File.ReadAllText(manifestPath), manifestPath);
+        var manifest = SweepManifest.Load(manifestPath, out string text);
+        return From(manifest, text, manifestPath);
     }
 
     public static SweepSpec From(SweepManifest manifest, string manifestText, string manifestFile)

@@ -56,6 +56,15 @@ public sealed class SweepManifest
 
     private static readonly string[] TopLevelFields = ["sweep", "base", "seeds", "axes", "configurations", "exclude", "report"];
 
+    /// <summary>The most seeds a manifest may list or count.</summary>
+    public const int MaxSeeds = 10_000;
+
+    /// <summary>The most axis combinations (configurations x axis values) a manifest may expand, before exclusions.</summary>
+    public const long MaxCombinations = 1_000_000;
+
+    /// <summary>The most runs (cells x seeds) a manifest may define.</summary>
+    public const long MaxRuns = 1_000_000;
+
     private SweepManifest(string id, string? file, IReadOnlyList<SweepCell> cells, IReadOnlyList<int> seeds, ReportLayout report)
     {
         Id = id;
@@ -76,18 +85,18 @@ public sealed class SweepManifest
     public IReadOnlyList<SweepRun> Runs(string codeVersion, Func<DataConfig, string> datasetIdentity) =>
         Cells.SelectMany(cell => Seeds.Select(seed =>
         {
-            var config = RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(cell.Config));
+            var config = RunConfigLoader.Clone(cell.Config);
             config.Seed = seed;
             return new SweepRun(ContentKeys.Run(config, codeVersion, datasetIdentity(config.Data)), cell.Key, seed, config);
         })).ToList();
 
-    public static SweepManifest Load(string path)
+    public static SweepManifest Load(string path) => Load(path, out _);
+
+    /// <summary>Loads a manifest file; <paramref name="text"/> is the text it was read from (strict UTF-8).</summary>
+    public static SweepManifest Load(string path, out string text)
     {
-        if (!System.IO.File.Exists(path))
-        {
-            throw new ConfigException(path, null, "(file)", "the manifest does not exist", "check the path");
-        }
-        return Parse(System.IO.File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        text = ConfigFiles.ReadText(path, "manifest", "check the path of the manifest (e.g. sweeps/quickstart.yaml)");
+        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     /// <summary>Parses and expands a manifest; <paramref name="baseDirectory"/> resolves a relative <c>base:</c> path.</summary>
@@ -109,7 +118,8 @@ public sealed class SweepManifest
             throw new ConfigException(file, Line(root.Children[new YamlScalarNode("sweep")]), "sweep", $"{SafeNames.Show(id)} {idProblem}",
                 $"use {SafeNames.SweepIdRule}, e.g. 'sweep: {SafeNames.Suggest(id)}'");
         }
-        var baseConfig = LoadBase(root, file, baseDirectory);
+        root.Children.TryGetValue(new YamlScalarNode("base"), out var baseNode);
+        var baseConfig = LoadBase(baseNode, file, baseDirectory);
         var seeds = ParseSeeds(root, file);
         var configurations = root.Children.TryGetValue(new YamlScalarNode("configurations"), out var listed)
             ? ((listed as YamlSequenceNode) ?? throw new ConfigException(file, Line(listed), "configurations", "must be a list of mappings", "write '- {teacher: mt, perturbation: phtps}' items"))
@@ -121,8 +131,18 @@ public sealed class SweepManifest
                 .Children.Select((n, i) => Assignments(n, $"exclude[{i}]", file)).ToList()
             : [];
 
+        // Checked before expanding anything: a runaway manifest is refused at once, with numbers.
+        double combinations = configurations.Count * axes.Aggregate(1.0, (product, axis) => product * axis.Values.Count);
+        if (combinations > MaxCombinations)
+        {
+            var first = (YamlNode?)axesNode ?? listed;
+            throw new ConfigException(file, first is null ? null : Line(first), axes.Count > 0 ? "axes" : "configurations",
+                $"the axes make {combinations:N0} combinations ({string.Join(" x ", axes.Select(a => a.Values.Count).Prepend(configurations.Count).Where(n => n != 1))}), more than the limit of {MaxCombinations:N0}",
+                "split the sweep into several manifests, or use fewer axis values");
+        }
+
         var cells = new List<SweepCell>();
-        var seen = new HashSet<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var configuration in configurations)
         {
             foreach (var combination in Product(axes))
@@ -132,11 +152,15 @@ public sealed class SweepManifest
                 {
                     continue;
                 }
-                var config = Resolve(baseConfig, assignments, file);
+                var config = Resolve(baseConfig, baseNode, assignments, file);
                 string key = ContentKeys.Cell(config);
                 if (seen.Add(key))
                 {
-                    var labels = assignments.ToDictionary(a => a.Name, a => a.Value);
+                    var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var assignment in assignments)
+                    {
+                        labels[assignment.Name] = assignment.Value;
+                    }
                     cells.Add(new SweepCell(key, labels, config));
                 }
             }
@@ -144,6 +168,11 @@ public sealed class SweepManifest
         if (cells.Count == 0)
         {
             throw new ConfigException(file, null, "exclude", "every cell is excluded", "remove or narrow an exclusion");
+        }
+        if ((long)cells.Count * seeds.Count > MaxRuns)
+        {
+            throw new ConfigException(file, SeedsLine(root), "seeds", $"{cells.Count:N0} cells x {seeds.Count:N0} seeds make {(long)cells.Count * seeds.Count:N0} runs, more than the limit of {MaxRuns:N0}",
+                "use fewer seeds or cells, or split the sweep into several manifests");
         }
         var axisNames = axes.Select(a => a.Name).Concat(configurations.SelectMany(c => c.Select(a => a.Name))).Distinct().ToList();
         return new SweepManifest(id, file, cells, seeds, ParseReport(root, file, axisNames, cells));
@@ -153,26 +182,28 @@ public sealed class SweepManifest
 
     private sealed record Axis(string Name, List<Assignment> Values);
 
-    private static RunConfig LoadBase(YamlMappingNode root, string? file, string baseDirectory)
+    private static RunConfig LoadBase(YamlNode? node, string? file, string baseDirectory)
     {
-        if (!root.Children.TryGetValue(new YamlScalarNode("base"), out var node))
+        switch (node)
         {
-            return new RunConfig();
+            case null:
+                return new RunConfig();
+            case YamlMappingNode inline:
+                var config = new RunConfig();
+                YamlObjectMapper.Fill(config, inline, "base", file);
+                RunConfigLoader.Validate(config, file, field => RunConfigLoader.LineOf(inline, field) ?? Line(inline));
+                return config;
+            case YamlScalarNode { Value: { Length: > 0 } relative }:
+                string path = Path.Combine(baseDirectory, relative);
+                if (!System.IO.File.Exists(path))
+                {
+                    throw new ConfigException(file, Line(node), "base", $"run config '{relative}' not found (looked in {baseDirectory})", "give a path relative to the manifest, or an inline mapping");
+                }
+                return RunConfigLoader.Load(path);
+            default:
+                throw new ConfigException(file, Line(node), "base", "must be the path of a run config or an inline mapping of its fields",
+                    "write e.g. 'base: examples/tiny-fashionscenes-mt-phtps.yaml' or 'base: {schedule: {steps: 100}}'");
         }
-        if (node is YamlMappingNode inline)
-        {
-            var config = new RunConfig();
-            YamlObjectMapper.Fill(config, inline, "base", file);
-            RunConfigLoader.Validate(config, file);
-            return config;
-        }
-        string relative = ((YamlScalarNode)node).Value ?? "";
-        string path = Path.Combine(baseDirectory, relative);
-        if (!System.IO.File.Exists(path))
-        {
-            throw new ConfigException(file, Line(node), "base", $"run config '{relative}' not found (looked in {baseDirectory})", "give a path relative to the manifest, or an inline mapping");
-        }
-        return RunConfigLoader.Load(path);
     }
 
     private static List<int> ParseSeeds(YamlMappingNode root, string? file)
@@ -182,9 +213,18 @@ public sealed class SweepManifest
             return [0];
         }
         static bool IsInt(string? s, out int value) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out value);
-        if (node is YamlScalarNode scalar && IsInt(scalar.Value, out int count) && count > 0)
+        string limit = $"at most {MaxSeeds:N0} seeds (each seed is a full training run)";
+        if (node is YamlScalarNode scalar && long.TryParse(scalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long many) && many > MaxSeeds)
+        {
+            throw new ConfigException(file, Line(node), "seeds", $"{scalar.Value} seeds is more than the limit: {limit}", "write e.g. seeds: 5");
+        }
+        if (node is YamlScalarNode countNode && IsInt(countNode.Value, out int count) && count > 0)
         {
             return Enumerable.Range(0, count).ToList();
+        }
+        if (node is YamlSequenceNode { Children.Count: > MaxSeeds } longList)
+        {
+            throw new ConfigException(file, Line(node), "seeds", $"{longList.Children.Count:N0} seeds are listed: {limit}", "list fewer seeds");
         }
         if (node is YamlSequenceNode list && list.Children.Count > 0)
         {
@@ -241,20 +281,30 @@ public sealed class SweepManifest
         return new Assignment(name, path, scalar.Value ?? "", value);
     }
 
-    private static IEnumerable<List<Assignment>> Product(List<Axis> axes)
+    /// <summary>Every combination of one value per axis, the first axis varying slowest; yielded one at a time.</summary>
+    private static IEnumerable<Assignment[]> Product(List<Axis> axes)
     {
-        IEnumerable<List<Assignment>> result = [[]];
-        foreach (var axis in axes)
+        var index = new int[axes.Count];
+        while (true)
         {
-            result = result.SelectMany(prefix => axis.Values.Select(v => prefix.Append(v).ToList())).ToList();
+            yield return axes.Select((axis, i) => axis.Values[index[i]]).ToArray();
+            int position = axes.Count - 1;
+            while (position >= 0 && ++index[position] == axes[position].Values.Count)
+            {
+                index[position--] = 0;
+            }
+            if (position < 0)
+            {
+                yield break;
+            }
         }
-        return result;
     }
 
-    /// <summary>The base config with the assignments applied (as nested YAML, so type errors name the manifest line).</summary>
-    private static RunConfig Resolve(RunConfig baseConfig, List<Assignment> assignments, string? file)
+    /// <summary>The base config with the assignments applied (as nested YAML, so type errors name the manifest line).
+    /// A failed check names the line of the assignment it concerns (else the cell's first assignment, else the base).</summary>
+    private static RunConfig Resolve(RunConfig baseConfig, YamlNode? baseNode, List<Assignment> assignments, string? file)
     {
-        var config = RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(baseConfig));
+        var config = RunConfigLoader.Clone(baseConfig);
         var overrides = new YamlMappingNode();
         foreach (var assignment in assignments)
         {
@@ -268,7 +318,8 @@ public sealed class SweepManifest
                     child = new YamlMappingNode();
                     node.Children.Add(key, child);
                 }
-                node = (YamlMappingNode)child;
+                node = child as YamlMappingNode ?? throw new ConfigException(file, Line(assignment.Node), assignment.Name,
+                    $"'{assignment.Path}' sets a field inside another axis's value", "set each run-config field by one axis only");
             }
             node.Children[new YamlScalarNode(parts[^1])] = assignment.Node;
         }
@@ -289,7 +340,9 @@ public sealed class SweepManifest
         catch (ConfigException e)
         {
             string cell = string.Join(", ", assignments.Select(a => $"{a.Name}={a.Value}"));
-            throw new ConfigException(file, assignments.Select(a => (int?)Line(a.Node)).FirstOrDefault(), e.Field, $"in the cell {{{cell}}}: {e.Problem}", $"{e.Fix}, or exclude that cell");
+            var concerned = assignments.FirstOrDefault(a => a.Path == e.Field) ?? assignments.FirstOrDefault();
+            int? line = concerned is not null ? Line(concerned.Node) : baseNode is null ? null : Line(baseNode);
+            throw new ConfigException(file, line, e.Field, $"in the cell {{{cell}}}: {e.Problem}", $"{e.Fix}, or exclude that cell");
         }
         return config;
     }
@@ -388,6 +441,8 @@ public sealed class SweepManifest
 
     private static ConfigException Missing(string? file, string field, string fix) => new(file, 1, field, "is required", fix);
 
+    private static int? SeedsLine(YamlMappingNode root) => root.Children.TryGetValue(new YamlScalarNode("seeds"), out var node) ? Line(node) : null;
+
     private static int Line(YamlNode node) => (int)node.Start.Line;
 }
 
@@ -402,9 +457,15 @@ public static class ContentKeys
     /// <summary>The key of the config without its seed: seeds are replicates of one cell.</summary>
     public static string Cell(RunConfig config)
     {
-        var copy = RunConfigLoader.FromCanonicalJson(RunConfigLoader.ToCanonicalJson(config));
-        copy.Seed = 0;
-        return Hash($"cell\n{RunConfigLoader.ToCanonicalJson(copy)}");
+        // A manifest's cells usually have seed 0 already (seeds are set per run): no copy needed then.
+        var withoutSeed = config.Seed == 0 ? config : RunConfigLoader.Clone(config);
+        withoutSeed.Seed = 0;
+        // The same bytes as Hash($"cell\n{ToCanonicalJson(...)}"), without building the strings.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData("cell\n"u8);
+        hash.AppendData(RunConfigLoader.ToCanonicalJsonUtf8(withoutSeed));
+        hash.AppendData("\n"u8);
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
     }
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];

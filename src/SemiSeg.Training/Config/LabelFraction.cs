@@ -35,6 +35,20 @@ public static class LabelFraction
         return true;
     }
 
+    /// <summary>The most folds a label fraction may make (1/1000000).</summary>
+    public const int MaxFolds = 1_000_000;
+
+    /// <summary>n when <paramref name="fraction"/> is 1/n for a whole n up to <see cref="MaxFolds"/>, else null.</summary>
+    public static int? Folds(double fraction)
+    {
+        if (!(fraction > 0 && fraction <= 1) || 1 / fraction > MaxFolds + 0.5)
+        {
+            return null;
+        }
+        int folds = (int)Math.Round(1 / fraction);
+        return Math.Abs(1.0 / folds - fraction) <= 1e-9 ? folds : null;
+    }
+
     public static double Parse(string text) =>
         TryParse(text, out double fraction, out string? problem) ? fraction : throw new FormatException(problem);
 }

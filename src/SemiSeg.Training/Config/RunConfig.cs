@@ -81,6 +81,9 @@ public static class DatasetNames
     public static readonly string[] All = [FashionScenes, Cityscapes, FashionMnist, Cifar10];
 
     public static bool IsSegmentation(string dataset) => dataset is FashionScenes or Cityscapes;
+
+    /// <summary>Classes of a classification dataset (its labeled subsets are class-balanced); null for segmentation.</summary>
+    public static int? ClassCount(string dataset) => dataset is FashionMnist or Cifar10 ? 10 : null;
 }
 
 public sealed class ModelConfig

@@ -8,21 +8,10 @@ namespace SemiSeg.Training.Config;
 /// <summary>Reads, validates and writes run configs. Every problem is a <see cref="ConfigException"/>.</summary>
 public static class RunConfigLoader
 {
-    private static readonly JsonSerializerOptions CanonicalJson = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     /// <summary>Loads and validates a YAML or JSON run config file.</summary>
     public static RunConfig Load(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new ConfigException(path, null, "(file)", "the file does not exist", "check the path passed to --config");
-        }
-        return Parse(File.ReadAllText(path), path);
+        return Parse(ConfigFiles.ReadText(path, "run config", "check the path passed to --config"), path);
     }
 
     /// <summary>Parses and validates config text; <paramref name="file"/> is only used in error messages.</summary>
@@ -36,9 +25,15 @@ public static class RunConfigLoader
     }
 
     /// <summary>The canonical resolved form: every field, fixed order, snake_case, invariant numbers.</summary>
-    public static string ToCanonicalJson(RunConfig config) => JsonSerializer.Serialize(config, CanonicalJson) + "\n";
+    public static string ToCanonicalJson(RunConfig config) => JsonSerializer.Serialize(config, CanonicalJson.Default.RunConfig) + "\n";
+
+    /// <summary>The canonical form's UTF-8 bytes without the final newline (for hashing without strings).</summary>
+    public static byte[] ToCanonicalJsonUtf8(RunConfig config) => JsonSerializer.SerializeToUtf8Bytes(config, CanonicalJson.Default.RunConfig);
 
     public static RunConfig FromCanonicalJson(string json, string? file = null) => Parse(json, file);
+
+    /// <summary>A deep copy, exact for every field (a sweep makes one per cell, so it avoids a round trip through text).</summary>
+    public static RunConfig Clone(RunConfig config) => YamlObjectMapper.DeepCopy(config);
 
     /// <summary>Checks values and combinations; <paramref name="lineOf"/> maps a dotted field to its line when known.</summary>
     public static void Validate(RunConfig c, string? file = null, Func<string, int?>? lineOf = null)
@@ -67,38 +62,86 @@ public static class RunConfigLoader
             }
         }
 
+        void InRange(string field, long value, long min, long max, string fix)
+        {
+            if (value < min || value > max)
+            {
+                Fail(field, string.Create(CultureInfo.InvariantCulture, $"{value} is out of range (allowed: {min} to {max})"), fix);
+            }
+        }
+
+        // Name: it names the default output folder (runs/NAME-seedN), so it must be one plain folder name.
+        if (NameProblem(c.Name) is string nameProblem)
+        {
+            Fail("name", nameProblem, "use a short name of letters, digits, '-', '_' or '.', e.g. name: mt-phtps");
+        }
+
         // Data
         OneOf("data.dataset", c.Data.Dataset, DatasetNames.All);
         bool segmentation = DatasetNames.IsSegmentation(c.Data.Dataset);
-        if (c.Data.LabeledCount is null && !LabelFraction.TryParse(c.Data.LabelFraction, out _, out string? why))
+        int? folds = null;
+        if (c.Data.LabeledCount is null)
         {
-            Fail("data.label_fraction", why!, "write a fraction like 1/8, 0.25 or 1");
+            if (!LabelFraction.TryParse(c.Data.LabelFraction, out double fraction, out string? why))
+            {
+                Fail("data.label_fraction", why!, "write a fraction like 1/8, 0.25 or 1");
+            }
+            folds = LabelFraction.Folds(fraction);
+            if (folds is null)
+            {
+                Fail("data.label_fraction", $"'{c.Data.LabelFraction}' is not 1/n for a whole n up to {LabelFraction.MaxFolds}, so it does not split the training data into folds",
+                    "use 1/n (1/8, 1/4, 1/2, 1), or data.labeled_count for an exact number of labels");
+            }
         }
-        if (c.Data.LabeledCount is int count && count <= 0)
+        if (c.Data.LabeledCount is int count)
         {
-            Fail("data.labeled_count", $"must be positive, got {count}", "give the number of labeled examples, or remove it to use label_fraction");
+            InRange("data.labeled_count", count, 1, Limits.MaxExamples, "give the number of labeled examples, or remove it to use label_fraction");
+            if (DatasetNames.ClassCount(c.Data.Dataset) is int classes && count < classes)
+            {
+                Fail("data.labeled_count", $"{count} labels cannot cover the {classes} classes of {c.Data.Dataset} (the labeled subset is class-balanced)",
+                    $"give at least {classes} (e.g. 4000 for CIFAR-10)");
+            }
         }
-        NonNegative("data.subset_fold", c.Data.SubsetFold);
-        Positive("data.crop_size", c.Data.CropSize);
-        if (c.Data.ScaleRange.Length != 2 || !(c.Data.ScaleRange[0] > 0) || c.Data.ScaleRange[0] > c.Data.ScaleRange[1])
+        InRange("data.subset_fold", c.Data.SubsetFold, 0, (folds ?? LabelFraction.MaxFolds + 1) - 1,
+            folds is null ? "use 0 (the paper's fold) or a small fold number" : $"label_fraction {c.Data.LabelFraction} splits the data into {folds} folds: use a fold in 0..{folds - 1}");
+        InRange("data.crop_size", c.Data.CropSize, 1, Limits.MaxSide, "use e.g. 64 (FashionScenes) or 768 (Cityscapes)");
+        if (c.Data.ScaleRange.Length != 2 || !(c.Data.ScaleRange[0] >= Limits.MinScale) || !(c.Data.ScaleRange[1] <= Limits.MaxScale) || c.Data.ScaleRange[0] > c.Data.ScaleRange[1])
         {
-            Fail("data.scale_range", "must be two numbers [min, max] with 0 < min <= max", "write e.g. [0.667, 1.5], or [1, 1] for no scaling");
+            Fail("data.scale_range", string.Create(CultureInfo.InvariantCulture, $"must be two numbers [min, max] with {Limits.MinScale} <= min <= max <= {Limits.MaxScale}"),
+                "write e.g. [0.667, 1.5], or [1, 1] for no scaling");
         }
         if (c.Data.Downsampling < 1)
         {
             Fail("data.downsampling", $"must be at least 1, got {c.Data.Downsampling}", "use 1 for full resolution or 2 for the paper's half resolution");
         }
-        NonNegative("data.max_val_examples", c.Data.MaxValExamples);
+        InRange("data.downsampling", c.Data.Downsampling, 1, 16, "use 1 for full resolution or 2 for the paper's half resolution");
+        InRange("data.max_val_examples", c.Data.MaxValExamples, 0, Limits.MaxExamples, "use 0 for the whole validation split, or a number of examples");
         var scenes = c.Data.FashionScenes;
         if (scenes.ImageSize < 16)
         {
             Fail("data.fashion_scenes.image_size", $"must be at least 16, got {scenes.ImageSize}", "use e.g. 64");
         }
-        Positive("data.fashion_scenes.train_scenes", scenes.TrainScenes);
-        Positive("data.fashion_scenes.val_scenes", scenes.ValScenes);
+        InRange("data.fashion_scenes.image_size", scenes.ImageSize, 16, Limits.MaxSceneSide, "use e.g. 64");
+        InRange("data.fashion_scenes.train_scenes", scenes.TrainScenes, 1, Limits.MaxExamples, "use e.g. 4000");
+        InRange("data.fashion_scenes.val_scenes", scenes.ValScenes, 1, Limits.MaxExamples, "use e.g. 500");
         if (scenes.MinItems < 1 || scenes.MaxItems < scenes.MinItems)
         {
             Fail("data.fashion_scenes.max_items", $"need 1 <= min_items <= max_items, got {scenes.MinItems}..{scenes.MaxItems}", "use e.g. min_items: 1, max_items: 4");
+        }
+        InRange("data.fashion_scenes.max_items", scenes.MaxItems, 1, 64, "use e.g. max_items: 4");
+        if (c.Data.Dataset == DatasetNames.FashionScenes)
+        {
+            // The training split's size is part of the config here, so the labeled fold can be checked before any data.
+            if (folds is int foldCount && scenes.TrainScenes < foldCount)
+            {
+                Fail("data.fashion_scenes.train_scenes", $"{scenes.TrainScenes} scenes cannot be split into the {foldCount} folds of label_fraction {c.Data.LabelFraction} (fold {c.Data.SubsetFold} would be empty)",
+                    $"use at least {foldCount} train_scenes, or a larger label_fraction");
+            }
+            if (c.Data.LabeledCount is int labeled && (long)(c.Data.SubsetFold + 1) * labeled > scenes.TrainScenes)
+            {
+                Fail("data.labeled_count", $"fold {c.Data.SubsetFold} of {labeled} labeled scenes needs {(long)(c.Data.SubsetFold + 1) * labeled} scenes but train_scenes is {scenes.TrainScenes}",
+                    "use a smaller labeled_count or subset_fold, or more train_scenes");
+            }
         }
 
         // Model
@@ -192,11 +235,30 @@ public static class RunConfigLoader
         {
             Fail("optimizer.betas", "must be two numbers in [0, 1)", "write e.g. [0.9, 0.99]");
         }
+        if (!(c.Optimizer.Momentum >= 0 && c.Optimizer.Momentum < 1))
+        {
+            Fail("optimizer.momentum", $"must be in [0, 1), got {c.Optimizer.Momentum.ToString(CultureInfo.InvariantCulture)}", "use e.g. 0.9");
+        }
         var s = c.Schedule;
         Positive("schedule.steps", s.Steps);
+        InRange("schedule.steps", s.Steps, 1, Limits.MaxSteps, "use e.g. 300");
         Positive("schedule.batch_labeled", s.BatchLabeled);
         Positive("schedule.batch_unlabeled", s.BatchUnlabeled);
         Positive("schedule.eval_batch", s.EvalBatch);
+        InRange("schedule.batch_labeled", s.BatchLabeled, 1, Limits.MaxBatch, "use e.g. 8");
+        InRange("schedule.batch_unlabeled", s.BatchUnlabeled, 1, Limits.MaxBatch, "use e.g. 8");
+        InRange("schedule.eval_batch", s.EvalBatch, 1, Limits.MaxBatch, "use e.g. 16");
+        long trainPixels = (long)(s.BatchLabeled + s.BatchUnlabeled) * c.Data.CropSize * c.Data.CropSize;
+        if (trainPixels > Limits.MaxBatchPixels)
+        {
+            Fail("schedule.batch_labeled", $"a training step would hold {trainPixels:N0} pixels ((batch_labeled + batch_unlabeled) x crop_size²), more than the limit of {Limits.MaxBatchPixels:N0}",
+                "use smaller batches or a smaller data.crop_size");
+        }
+        if (EvalImagePixels(c) is long evalPixels && evalPixels * s.EvalBatch > Limits.MaxBatchPixels)
+        {
+            Fail("schedule.eval_batch", $"an evaluation batch would hold {evalPixels * s.EvalBatch:N0} pixels (eval_batch x image pixels), more than the limit of {Limits.MaxBatchPixels:N0}",
+                "use a smaller eval_batch");
+        }
         OneOf("schedule.lr_schedule", s.LrSchedule, ["quarter-cosine", "multistep", "constant"]);
         if (s.Milestones.Any(m => !(m > 0 && m < 1)) || !s.Milestones.SequenceEqual(s.Milestones.Order()))
         {
@@ -207,7 +269,28 @@ public static class RunConfigLoader
         NonNegative("schedule.eval_every", s.EvalEvery);
         NonNegative("schedule.checkpoint_every", s.CheckpointEvery);
         NonNegative("schedule.threads", s.Threads);
+        InRange("schedule.log_every", s.LogEvery, 1, Limits.MaxSteps, "use e.g. 10");
+        InRange("schedule.eval_every", s.EvalEvery, 0, Limits.MaxSteps, "use 0 (only at the end) or e.g. 50");
+        InRange("schedule.checkpoint_every", s.CheckpointEvery, 0, Limits.MaxSteps, "use 0 (only at the end) or e.g. 100");
+        InRange("schedule.threads", s.Threads, 0, 1024, "use 0 (the library default) or the number of cores");
     }
+
+    /// <summary>Why <paramref name="name"/> cannot name a run (it becomes the folder runs/NAME-seedN), or null.</summary>
+    public static string? NameProblem(string name) =>
+        name.Trim().Length == 0 ? "must not be empty"
+        : name.Length > 100 ? $"is {name.Length} characters long, more than 100"
+        : name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal) ? $"'{name}' contains a slash (it names a folder)"
+        : name.Contains("..", StringComparison.Ordinal) ? $"'{name}' contains '..' (it names a folder)"
+        : name.Any(char.IsControl) ? "contains a control character"
+        : null;
+
+    /// <summary>Pixels of one validation image when the config alone says (FashionScenes, Cityscapes); else null.</summary>
+    private static long? EvalImagePixels(RunConfig c) => c.Data.Dataset switch
+    {
+        DatasetNames.FashionScenes => (long)c.Data.FashionScenes.ImageSize * c.Data.FashionScenes.ImageSize,
+        DatasetNames.Cityscapes when c.Data.Downsampling >= 1 => 2048L / c.Data.Downsampling * (1024L / c.Data.Downsampling),
+        _ => null,
+    };
 
     /// <summary>The line of a dotted field in a parsed file, if present.</summary>
     public static int? LineOf(YamlMappingNode root, string field)
@@ -229,3 +312,8 @@ public static class RunConfigLoader
         return YamlObjectMapper.Line(node);
     }
 }
+
+/// <summary>The canonical form's serializer (source-generated: a sweep serializes a config per cell and per run).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(RunConfig))]
+internal sealed partial class CanonicalJson : JsonSerializerContext;

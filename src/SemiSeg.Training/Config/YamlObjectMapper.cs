@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Linq.Expressions;
 using System.Reflection;
 using System.Text.Json;
 using YamlDotNet.Core;
@@ -23,25 +25,14 @@ public static class YamlObjectMapper
     }
 
     /// <summary>Parses text into its root mapping node, with a clear error for syntax errors or a non-mapping root.</summary>
-    public static YamlMappingNode ParseRoot(string text, string? file)
+    public static YamlMappingNode ParseRoot(string text, string? file) => YamlDocumentReader.Load(text, file) switch
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ConfigException(file, (int)e.Start.Line, "(syntax)", $"not valid YAML or JSON ({FirstLine(e.Message)})",
-                "check indentation, quoting and colons around that line");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            throw new ConfigException(file, 1, "(root)", "the file is empty or not a mapping of fields",
-                "write fields as 'name: value' lines (see sweeps/examples/)");
-        }
-        return root;
-    }
+        YamlMappingNode root => root,
+        null => throw new ConfigException(file, 1, "(root)", "the file is empty", "write fields as 'name: value' lines (see sweeps/examples/)"),
+        YamlScalarNode { Value: null or "" or "~" or "null" } scalar => throw new ConfigException(file, Line(scalar), "(root)", "the file is empty", "write fields as 'name: value' lines (see sweeps/examples/)"),
+        YamlSequenceNode list => throw new ConfigException(file, Line(list), "(root)", "the file is a list, not a mapping of fields", "write fields as 'name: value' lines (see sweeps/examples/)"),
+        var other => throw new ConfigException(file, Line(other), "(root)", "the file is a single value, not a mapping of fields", "write fields as 'name: value' lines (see sweeps/examples/)"),
+    };
 
     /// <summary>Fills <paramref name="target"/>'s properties from <paramref name="node"/>.</summary>
     public static void Fill(object target, YamlMappingNode node, string path, string? file)
@@ -66,10 +57,60 @@ public static class YamlObjectMapper
 
     internal static int Line(YamlNode node) => (int)node.Start.Line;
 
+    /// <summary>A deep copy of a settable-property object graph (the shape this mapper fills): strings and values are
+    /// shared, arrays and sections copied. Much cheaper than a round trip through text.</summary>
+    public static T DeepCopy<T>(T source) where T : class => (T)Copy(source)!;
+
+    private static object? Copy(object? value)
+    {
+        switch (value)
+        {
+            case null or string or ValueType:
+                return value;
+            case Array array:
+                var copy = Array.CreateInstance(array.GetType().GetElementType()!, array.Length);
+                for (int i = 0; i < array.Length; i++)
+                {
+                    copy.SetValue(Copy(array.GetValue(i)), i);
+                }
+                return copy;
+            default:
+                var type = Copiers.GetOrAdd(value.GetType(), CompileCopier);
+                object target = type.Create();
+                foreach (var (get, set) in type.Properties)
+                {
+                    set(target, Copy(get(value)));
+                }
+                return target;
+        }
+    }
+
+    private sealed record Copier(Func<object> Create, (Func<object, object?> Get, Action<object, object?> Set)[] Properties);
+
+    private static readonly ConcurrentDictionary<Type, Copier> Copiers = new();
+
+    /// <summary>Compiled accessors: a sweep copies a config per cell, and reflection's GetValue/SetValue would dominate.</summary>
+    private static Copier CompileCopier(Type type)
+    {
+        var instance = Expression.Parameter(typeof(object));
+        var value = Expression.Parameter(typeof(object));
+        var properties = PropertiesByYamlName(type).Values.Select(p =>
+        {
+            var typed = Expression.Convert(instance, type);
+            var get = Expression.Lambda<Func<object, object?>>(Expression.Convert(Expression.Property(typed, p), typeof(object)), instance).Compile();
+            var set = Expression.Lambda<Action<object, object?>>(Expression.Assign(Expression.Property(typed, p), Expression.Convert(value, p.PropertyType)), instance, value).Compile();
+            return (get, set);
+        }).ToArray();
+        var create = Expression.Lambda<Func<object>>(Expression.Convert(Expression.New(type), typeof(object))).Compile();
+        return new Copier(create, properties);
+    }
+
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, PropertyInfo>> PropertiesCache = new();
+
     private static Dictionary<string, PropertyInfo> PropertiesByYamlName(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        PropertiesCache.GetOrAdd(type, t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite)
-            .ToDictionary(p => YamlName(p.Name), StringComparer.Ordinal);
+            .ToDictionary(p => YamlName(p.Name), StringComparer.Ordinal));
 
     private static object? Convert(YamlNode node, Type type, string field, string? file, object? current)
     {
@@ -90,26 +131,33 @@ public static class YamlObjectMapper
         {
             return ExpectScalar(node, field, file, "a text value").Value ?? "";
         }
-        if (type == typeof(int) || type == typeof(double) || type == typeof(long))
+        if (type == typeof(int) || type == typeof(long))
         {
             string text = ExpectScalar(node, field, file, Describe(type)).Value ?? "";
-            bool ok = type == typeof(double)
-                ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
-                : long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
-            if (!ok)
+            long max = type == typeof(int) ? int.MaxValue : long.MaxValue, min = type == typeof(int) ? int.MinValue : long.MinValue;
+            if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long whole) && whole >= min && whole <= max)
+            {
+                return type == typeof(int) ? (object)(int)whole : whole;
+            }
+            bool isNumber = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number);
+            string problem = isNumber && (Math.Abs(number) > max || !double.IsFinite(number))
+                ? $"{text} is out of range (whole numbers here go from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)})"
+                : $"'{text}' is not {Describe(type)}";
+            throw new ConfigException(file, Line(node), field, problem, $"write {Describe(type)}, e.g. {Example(type)}");
+        }
+        if (type == typeof(double))
+        {
+            string text = ExpectScalar(node, field, file, Describe(type)).Value ?? "";
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number))
             {
                 throw new ConfigException(file, Line(node), field, $"'{text}' is not {Describe(type)}", $"write {Describe(type)}, e.g. {Example(type)}");
             }
-            if (type == typeof(double))
+            if (!double.IsFinite(number))
             {
-                return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                // .NET reads "1e999" as infinity and accepts "NaN" and "Infinity"; none of them is a usable setting.
+                throw new ConfigException(file, Line(node), field, $"'{text}' is not a finite number", $"write a number between -1e308 and 1e308, e.g. {Example(type)}");
             }
-            long whole = long.Parse(text, CultureInfo.InvariantCulture);
-            if (type == typeof(int) && whole is < int.MinValue or > int.MaxValue)
-            {
-                throw new ConfigException(file, Line(node), field, $"{text} is out of range", "use a smaller whole number");
-            }
-            return type == typeof(int) ? (object)(int)whole : whole;
+            return number;
         }
         if (type == typeof(bool))
         {
@@ -204,5 +252,4 @@ public static class YamlObjectMapper
         return previous[b.Length];
     }
 
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }

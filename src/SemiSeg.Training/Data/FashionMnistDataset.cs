@@ -17,20 +17,41 @@ public sealed record FashionMnistSplit(byte[] Pixels, byte[] Labels, int Count, 
 
     public static FashionMnistSplit Load(string? root, Split split)
     {
-        string folder = Path.GetFullPath(root ?? Environment.GetEnvironmentVariable("SEMISEG_FASHION_MNIST") ?? DefaultRoot);
+        string folder = Folder(root);
         return Cache.GetOrAdd((folder, split), key => new Lazy<FashionMnistSplit>(() => Read(key.Item1, key.Item2))).Value;
+    }
+
+    /// <summary>Why the split's files cannot be found (a message with the fix), or null when both exist.</summary>
+    public static string? MissingFiles(string? root, Split split)
+    {
+        string folder = Folder(root);
+        var (images, labels) = Files(folder, split);
+        return File.Exists(images) && File.Exists(labels) ? null
+            : $"{folder}: Fashion-MNIST files {Path.GetFileName(images)} and {Path.GetFileName(labels)} not found. " +
+              "Fix: `apt-get install dataset-fashion-mnist` (Debian), or set data.root (or SEMISEG_FASHION_MNIST) to the folder holding the gzipped IDX files.";
+    }
+
+    private static string Folder(string? root) => Path.GetFullPath(root ?? Environment.GetEnvironmentVariable("SEMISEG_FASHION_MNIST") ?? DefaultRoot);
+
+    private static (string Images, string Labels) Files(string folder, Split split)
+    {
+        string prefix = split == Split.Train ? "train" : "t10k";
+        return (Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"));
     }
 
     private static FashionMnistSplit Read(string folder, Split split)
     {
         string prefix = split == Split.Train ? "train" : "t10k";
-        string images = Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), labels = Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz");
-        if (!File.Exists(images) || !File.Exists(labels))
+        var (images, labels) = Files(folder, split);
+        if (MissingFiles(folder, split) is string missing)
         {
-            throw new DataFormatException($"{folder}: Fashion-MNIST files {Path.GetFileName(images)} and {Path.GetFileName(labels)} not found. " +
-                "Fix: `apt-get install dataset-fashion-mnist` (Debian), or set data.root (or SEMISEG_FASHION_MNIST) to the folder holding the gzipped IDX files.");
+            throw new DataFormatException(missing);
         }
         var idx = IdxReader.ReadImages(images);
+        if (idx.Count == 0)
+        {
+            throw new DataFormatException($"{images}: the file holds no images. Fix: point data.root at the Fashion-MNIST files (60,000 train and 10,000 test images).");
+        }
         byte[] classes = IdxReader.ReadLabels(labels);
         if (idx.Rows != Side || idx.Columns != Side)
         {

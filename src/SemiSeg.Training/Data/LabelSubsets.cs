@@ -38,25 +38,26 @@ public static class LabelSubsets
         if (config.LabeledCount is int count)
         {
             int size = count / shares;
-            int start = config.SubsetFold * size;
-            if (start + size > n)
+            long start = (long)config.SubsetFold * size;
+            if (size == 0 || start + size > n)
             {
                 throw new ConfigException(null, null, "data.labeled_count",
                     $"fold {config.SubsetFold} of {size} examples per share needs {start + size} examples but there are {n}", "use a smaller labeled_count or subset_fold");
             }
-            return permuted.GetRange(start, size);
+            return permuted.GetRange((int)start, size);
         }
-        double fraction = LabelFraction.Parse(config.LabelFraction);
-        int folds = (int)Math.Round(1 / fraction);
-        if (Math.Abs(1.0 / folds - fraction) > 1e-9)
-        {
-            throw new ConfigException(null, null, "data.label_fraction", $"{config.LabelFraction} is not 1/n, so it does not split the data into folds",
+        int folds = LabelFraction.Folds(LabelFraction.Parse(config.LabelFraction))
+            ?? throw new ConfigException(null, null, "data.label_fraction", $"{config.LabelFraction} is not 1/n, so it does not split the data into folds",
                 "use 1/n (1/8, 1/4, 1/2, 1) or labeled_count");
-        }
         if (config.SubsetFold >= folds)
         {
             throw new ConfigException(null, null, "data.subset_fold", $"fold {config.SubsetFold} does not exist: label_fraction {config.LabelFraction} gives {folds} folds",
                 $"use a fold in 0..{folds - 1}");
+        }
+        if (n < folds)
+        {
+            throw new ConfigException(null, null, "data.label_fraction", $"{n} training examples cannot be split into the {folds} folds of label_fraction {config.LabelFraction}",
+                "use a larger label_fraction, or more training data");
         }
         int baseSize = n / folds, extra = n % folds;
         int foldStart = config.SubsetFold * baseSize + Math.Min(config.SubsetFold, extra);

@@ -55,7 +55,9 @@ public sealed class ClusterConnection : IAsyncDisposable
             throw new ArgumentException($"--clustering-connection: {problem}. Fix: pass the Npgsql connection string the silos use, e.g. 'Host=db;Username=orleans;Password=...;Database=semiseg'");
         }
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.AddRedactingConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        // No log output: a client that cannot connect would print a stack trace per attempt; the failure is reported
+        // once, as a ClusterUnreachableException.
+        builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -89,7 +91,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            throw new ClusterUnreachableException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {(e is OperationCanceledException ? $"no silo answered within {settings.ConnectTimeout.TotalSeconds:F0} s" : Secrets.Redact(e.Message))}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
+            throw new ClusterUnreachableException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {(e is OperationCanceledException ? $"no silo answered within {settings.ConnectTimeout.TotalSeconds:F0} s" : Secrets.Redact(e.Message.Split('\n')[0].Trim()))}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
         }
         return new ClusterConnection(host);
     }

@@ -47,9 +47,22 @@ public sealed class SemiSegClient(IGrainFactory grains)
     public Task<string[]> ListSweepsAsync(CancellationToken cancellation = default) =>
         Call(() => grains.GetGrain<ISweepDirectoryGrain>(0).GetAll(), cancellation);
 
+    /// <summary>Throws <see cref="UnknownSweepException"/> unless the cluster has the sweep. Asks the sweep directory
+    /// (every submitted sweep is in it): asking the sweep grain itself would activate an empty one.</summary>
+    public async Task RequireSweepAsync(string sweepId, CancellationToken cancellation = default)
+    {
+        string[] known = await ListSweepsAsync(cancellation);
+        if (!known.Contains(sweepId, StringComparer.Ordinal))
+        {
+            throw new UnknownSweepException(sweepId, known);
+        }
+    }
+
     /// <summary>The sweep's status every <paramref name="interval"/> (default 1 s) until it has finished.</summary>
+    /// <exception cref="UnknownSweepException">The cluster has no such sweep (it would never finish).</exception>
     public async IAsyncEnumerable<SweepStatus> WatchAsync(string sweepId, TimeSpan? interval = null, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        await RequireSweepAsync(sweepId, cancellation);
         while (true)
         {
             var status = await GetStatusAsync(sweepId, cancellation);
@@ -67,4 +80,11 @@ public sealed class SemiSegClient(IGrainFactory grains)
 
     private async Task<T> Call<T>(Func<Task<T>> call, CancellationToken cancellation) =>
         await retry.ExecuteAsync(async _ => await call(), cancellation);
+}
+
+/// <summary>A sweep id the cluster does not know; the message lists the ones it does.</summary>
+public sealed class UnknownSweepException(string sweepId, IReadOnlyCollection<string> known)
+    : Exception($"the cluster has no sweep '{sweepId}' ({(known.Count == 0 ? "it has no sweeps" : $"it has: {string.Join(", ", known.Take(10))}{(known.Count > 10 ? ", ..." : "")}")}). Fix: check the id with 'semiseg status', or submit the manifest first")
+{
+    public string SweepId { get; } = sweepId;
 }

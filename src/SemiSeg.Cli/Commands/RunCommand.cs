@@ -22,15 +22,17 @@ public static class RunCommand
     {
         var manifest = new Argument<FileInfo>("manifest") { Description = "Sweep manifest (YAML), e.g. sweeps/quickstart.yaml" };
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder: store, state, report (default: runs/SWEEP)" };
-        var slots = new Option<int>("--slots") { Description = "Parallel CPU trainings (default: 1)", DefaultValueFactory = _ => 1 };
+        var slots = new Option<int>("--slots") { Description = "Parallel CPU trainings (default: 1)", DefaultValueFactory = _ => 1 }
+            .InRange(1, 256, "give 1 to 256 parallel trainings, e.g. --slots 2");
         var gpus = new Option<string?>("--gpus") { Description = "GPU ids to use instead of CPU slots, one training each, e.g. 0,1" };
-        var dashboardPort = new Option<int>("--dashboard-port") { Description = "Dashboard port on 127.0.0.1 (default: a free port; 0 turns the dashboard off with --no-dashboard)", DefaultValueFactory = _ => 0 };
+        var dashboardPort = new Option<int>("--dashboard-port") { Description = "Dashboard port on 127.0.0.1 (default: a free port; 0 turns the dashboard off with --no-dashboard)", DefaultValueFactory = _ => 0 }
+            .InRange(0, 65535, "give a TCP port, or 0 for a free one");
         var noDashboard = new Option<bool>("--no-dashboard") { Description = "Do not serve the Orleans dashboard" };
         var command = new Command("run", "Run a sweep on this machine and print its table") { manifest, output, slots, gpus, dashboardPort, noDashboard };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var spec = SweepSpecs.FromManifest(parse.GetValue(manifest)!.FullName);
-            string folder = parse.GetValue(output)?.FullName ?? Path.GetFullPath(Path.Combine("runs", spec.SweepId));
+            string folder = CliChecks.WritableFolder(parse.GetValue(output)?.FullName ?? Path.Combine("runs", spec.SweepId), "--out");
             var settings = new SiloSettings
             {
                 Role = SiloSettings.Coordinator,
@@ -50,7 +52,7 @@ public static class RunCommand
                 throw new SiloSettingsException("--slots", "no slot would run anything", "give --slots 1 or more, or --gpus");
             }
             return RunAsync(spec, settings, folder).GetAwaiter().GetResult();
-        }));
+        }, cancelled: "Cancelled. Run the same command again to resume: finished runs are not run again."));
         return command;
     }
 
@@ -65,12 +67,7 @@ public static class RunCommand
         });
         await app.StartAsync();
         using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        var termination = CliChecks.CancelOnTermination(cancellation);
         try
         {
             if (settings.DashboardUrls is not null)
@@ -114,7 +111,7 @@ public static class RunCommand
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
+            termination.Dispose();
             await app.StopAsync();
             if (app is IAsyncDisposable disposable)
             {

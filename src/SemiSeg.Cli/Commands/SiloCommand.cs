@@ -14,16 +14,19 @@ public static class SiloCommand
     public static Command Create()
     {
         var role = Env(new Option<string>("--role") { Description = "coordinator (dashboard; no slots unless --slots) or worker" }, "SEMISEG_ROLE", SiloSettings.Worker);
-        var slots = new Option<int?>("--slots") { Description = "CPU slots (one training each); env SEMISEG_SLOTS", DefaultValueFactory = _ => EnvInt("SEMISEG_SLOTS") };
+        var slots = new Option<int?>("--slots") { Description = "CPU slots (one training each); env SEMISEG_SLOTS", DefaultValueFactory = _ => EnvInt("SEMISEG_SLOTS") }
+            .InRange(0, 256, "give 0 to 256 CPU slots");
         var gpus = Env(new Option<string?>("--gpus") { Description = "GPU ids, one training each, e.g. 0,1; env SEMISEG_GPUS" }, "SEMISEG_GPUS", null);
         var device = Env(new Option<string?>("--device") { Description = "cpu or cuda (default: cuda with --gpus, else cpu); env SEMISEG_DEVICE" }, "SEMISEG_DEVICE", null);
         var clustering = ClientCommands.ClusteringOption();
         var connection = ClientCommands.ConnectionOption();
         var clusterId = ClientCommands.ClusterIdOption();
         var storage = Env(new Option<string>("--storage") { Description = "local:PATH or azure:CONNECTION_STRING (artifacts and grain state); env SEMISEG_STORAGE" }, "SEMISEG_STORAGE", "local:runs/cluster");
-        var siloPort = new Option<int>("--silo-port") { Description = "env SEMISEG_SILO_PORT", DefaultValueFactory = _ => EnvInt("SEMISEG_SILO_PORT") ?? 11111 };
+        var siloPort = new Option<int>("--silo-port") { Description = "env SEMISEG_SILO_PORT", DefaultValueFactory = _ => EnvInt("SEMISEG_SILO_PORT") ?? 11111 }
+            .InRange(1, 65535, "give a TCP port, e.g. 11111");
         var gatewayPort = ClientCommands.GatewayPortOption();
-        var primaryPort = new Option<int?>("--primary-silo-port") { Description = "localhost clustering: the first silo's port (for a second silo on this machine)" };
+        var primaryPort = new Option<int?>("--primary-silo-port") { Description = "localhost clustering: the first silo's port (for a second silo on this machine)" }
+            .InRange(1, 65535, "give the first silo's --silo-port, e.g. 11111");
         var advertisedIp = Env(new Option<string?>("--advertised-ip") { Description = "IP other silos reach this one at; env SEMISEG_ADVERTISED_IP" }, "SEMISEG_ADVERTISED_IP", null);
         var dashboardUrls = Env(new Option<string?>("--dashboard-urls") { Description = "Serve the dashboard at URL/dashboard, e.g. http://127.0.0.1:8080; env SEMISEG_DASHBOARD_URLS" }, "SEMISEG_DASHBOARD_URLS", null);
         var workDir = Env(new Option<string?>("--work-dir") { Description = "Local folder for attempts' files; env SEMISEG_WORK_DIR" }, "SEMISEG_WORK_DIR", null);

@@ -47,10 +47,14 @@ public static class SweepReportWriter
         try
         {
             spec = JsonSerializer.Deserialize<SweepSpec>(specJson, Json) ?? throw new JsonException("empty");
+            if (SpecProblem(spec) is string problem)
+            {
+                throw new JsonException(problem);
+            }
         }
         catch (JsonException e)
         {
-            throw new ReportInputException($"{where}/{specPath} is not a sweep spec ({e.Message}). Fix: restore it from a copy, or submit the manifest again to rewrite it");
+            throw new ReportInputException($"{where}/{specPath} is not a sweep spec ({e.Message.ReplaceLineEndings(" ")}). Fix: restore it from a copy, or submit the manifest again to rewrite it");
         }
 
         var runs = new List<RunRow>();
@@ -64,8 +68,9 @@ public static class SweepReportWriter
             }
             // The committed result is the truth for a run the sweep did not see finish.
             string? result = await store.ReadTextAsync(StorePaths.Result(run.RunKey), ct);
-            double? value = result is null ? null : Number(result, spec.Report.Metric, $"{where}/{StorePaths.Result(run.RunKey)}");
-            double? wall = result is null ? null : Number(result, "wall_seconds", null);
+            string resultFile = $"{where}/{StorePaths.Result(run.RunKey)}";
+            double? value = result is null ? null : Number(result, spec.Report.Metric, resultFile);
+            double? wall = result is null ? null : Number(result, "wall_seconds", resultFile);
             runs.Add(new RunRow(run.RunKey, run.CellKey, run.Seed, run.Labels, result is null ? RunState.Pending : RunState.Succeeded, value, wall, null, 0));
         }
         var state = ended is not null && runs.All(r => r.State is RunState.Succeeded or RunState.Failed or RunState.Cancelled)
@@ -100,7 +105,7 @@ public static class SweepReportWriter
                     }
                     if (await store.ReadTextAsync(StorePaths.Result(run.RunKey), ct) is string json)
                     {
-                        resultFiles[run.RunKey] = JsonDocument.Parse(json);
+                        resultFiles[run.RunKey] = ParseResult(json, $"{storeName}/{StorePaths.Result(run.RunKey)}");
                     }
                 }
                 string metricName = MetricName(results.Report.Metric, resultFiles.Values.FirstOrDefault());
@@ -178,25 +183,62 @@ public static class SweepReportWriter
         try
         {
             var results = JsonSerializer.Deserialize<SweepResults>(json, Json);
-            return results?.Runs.ToDictionary(r => r.RunKey, StringComparer.Ordinal);
+            if (results?.Runs is null || results.Runs.Any(r => r?.RunKey is null || r.Labels is null))
+            {
+                throw new JsonException("it has no list of runs, or a run without its key or labels");
+            }
+            if (results.Runs.FirstOrDefault(r => r.Value is double v && !double.IsFinite(v)) is { } bad)
+            {
+                throw new JsonException($"run {bad.RunKey} has the non-finite value {bad.Value}");
+            }
+            return results.Runs.DistinctBy(r => r.RunKey, StringComparer.Ordinal).ToDictionary(r => r.RunKey, StringComparer.Ordinal);
         }
         catch (JsonException e)
         {
-            throw new ReportInputException($"{where}/{path} is not a sweep's results ({e.Message}). Fix: delete it; the report then rebuilds the results from results/*.json");
+            throw new ReportInputException($"{where}/{path} is not a sweep's results ({e.Message.ReplaceLineEndings(" ")}). Fix: delete it; the report then rebuilds the results from results/*.json");
         }
     }
 
-    private static double? Number(string json, string property, string? where)
+    /// <summary>What makes a deserialized spec unusable (a field missing or empty), or null.</summary>
+    private static string? SpecProblem(SweepSpec spec) =>
+        spec.SweepId is null ? "no sweep_id"
+        : spec.Report is null || spec.Report.Rows is null || spec.Report.Columns is null || spec.Report.Metric is null ? "no report layout (rows, columns, metric)"
+        : spec.Runs is null ? "no runs"
+        : spec.Runs.Any(r => r?.RunKey is null || r.CellKey is null || r.Labels is null || r.ConfigJson is null) ? "a run without its key, cell, labels or config"
+        : spec.Runs.DistinctBy(r => r.RunKey, StringComparer.Ordinal).Count() != spec.Runs.Length ? "a run key listed twice"
+        : null;
+
+    /// <summary>A results/KEY.json file as a JSON object; a truncated or corrupt one names the file.</summary>
+    private static JsonDocument ParseResult(string json, string where)
     {
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(json);
-            return document.RootElement.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            document = JsonDocument.Parse(json);
         }
-        catch (JsonException e) when (where is not null)
+        catch (JsonException e)
         {
-            throw new ReportInputException($"{where} is not a result file ({e.Message}). Fix: delete it to run that run again (semiseg run / submit), or restore it");
+            throw new ReportInputException($"{where} is not a result file ({e.Message.ReplaceLineEndings(" ")}). Fix: delete it to run that run again (semiseg run / submit), or restore it");
         }
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new ReportInputException($"{where} is not a result file (not a JSON object). Fix: delete it to run that run again (semiseg run / submit), or restore it");
+        }
+        return document;
+    }
+
+    /// <summary>A number field of a result file (null when absent); a non-finite or malformed one names the file.</summary>
+    private static double? Number(string json, string property, string where)
+    {
+        using var document = ParseResult(json, where);
+        if (!document.RootElement.TryGetProperty(property, out var v) || v.ValueKind != JsonValueKind.Number)
+        {
+            return null;
+        }
+        // JSON has no NaN or infinity, but 1e999 parses as one: it is no result.
+        return v.TryGetDouble(out double number) && double.IsFinite(number) ? number
+            : throw new ReportInputException($"{where}: '{property}' is {v.GetRawText()}, not a finite number. Fix: delete the file to run that run again (semiseg run / submit), or restore it");
     }
 
     /// <summary>The highest attempt folder of a run that holds its metrics (the one whose result was committed).</summary>
@@ -398,9 +440,9 @@ public static class SweepReportWriter
         }
         Add("code version", $"trainer {TrainerVersion.Current} (part of every run key); report by semiseg {Version(typeof(SweepReportWriter).Assembly)}");
         Add("libraries", $"TorchSharp {Version(typeof(TorchSharp.torch).Assembly)}, Orleans {Version(typeof(Orleans.IGrain).Assembly)}, MathNet.Numerics {Version(typeof(MathNet.Numerics.Statistics.Statistics).Assembly)}, ScottPlot {Version(typeof(ScottPlot.Plot).Assembly)}, {RuntimeInformation.FrameworkDescription}");
-        var devices = resultFiles.Values.Select(d => d.RootElement.TryGetProperty("device", out var v) ? v.GetString() : null).OfType<string>().Distinct().Order().ToList();
+        var devices = resultFiles.Values.Select(d => Text(d.RootElement, "device")).OfType<string>().Distinct().Order().ToList();
         Add("devices of the runs", devices.Count == 0 ? "unknown (no result files read)" : string.Join(", ", devices));
-        var datasets = resultFiles.Values.Select(d => d.RootElement.TryGetProperty("dataset_identity", out var v) ? v.GetString() : null).OfType<string>().Distinct().Order().ToList();
+        var datasets = resultFiles.Values.Select(d => Text(d.RootElement, "dataset_identity")).OfType<string>().Distinct().Order().ToList();
         if (datasets.Count > 0)
         {
             Add("dataset identity", string.Join(", ", datasets));
@@ -438,12 +480,16 @@ public static class SweepReportWriter
         return report.Columns.Length == 0 ? Part(report.Rows) : $"{Part(report.Rows)} @ {Part(report.Columns)}";
     }
 
+    /// <summary>A string field of a result file, or null when it is absent or not a string.</summary>
+    private static string? Text(JsonElement result, string property) =>
+        result.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     private static string Labels(IReadOnlyDictionary<string, string> labels) => string.Join(", ", labels.Select(l => $"{l.Key}={l.Value}"));
 
     /// <summary>The y-axis label: the trainer's metric name (e.g. "mIoU (%)") for the main value, else the field's name.</summary>
     private static string MetricName(string metric, JsonDocument? result) =>
         metric != "value" ? metric
-        : result is not null && result.RootElement.TryGetProperty("metric", out var name) && name.GetString() is { Length: > 0 } text ? $"{text} (%)"
+        : result is not null && Text(result.RootElement, "metric") is { Length: > 0 } text ? $"{text} (%)"
         : "metric (%)";
 }
 

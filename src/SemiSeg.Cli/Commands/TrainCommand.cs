@@ -17,9 +17,18 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var seed = new Option<int?>("--seed") { Description = "Overrides the config's seed" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the output folder" };
+        var force = new Option<bool>("--force") { Description = "Start afresh in an output folder that holds a run: its config.json, metrics.jsonl, checkpoints, result.json and tensorboard/ are deleted first" };
         var events = new Option<bool>("--events") { Description = "Write machine-readable progress lines (used by worker silos)" };
-        var parentPid = new Option<int?>("--parent-pid") { Description = "Exit at once when this process ends (used by worker silos, so an orphaned run stops)" };
-        var command = new Command("train", "Train one run and evaluate it") { config, output, device, seed, resume, events, parentPid };
+        var parentPid = new Option<int?>("--parent-pid") { Description = "Exit at once when this process ends (used by worker silos, so an orphaned run stops)" }
+            .InRange(1, int.MaxValue, "give the process id of the worker silo");
+        var command = new Command("train", "Train one run and evaluate it") { config, output, device, seed, resume, force, events, parentPid };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(resume) && result.GetValue(force))
+            {
+                result.AddError("--resume and --force contradict each other (continue the run, or replace it). Fix: pass one of them");
+            }
+        });
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var runConfig = RunConfigLoader.Load(parse.GetValue(config)!.FullName);
@@ -28,12 +37,14 @@ public static class TrainCommand
                 runConfig.Seed = overrideSeed;
             }
             string folder = parse.GetValue(output)?.FullName ?? Path.Combine("runs", $"{runConfig.Name}-seed{runConfig.Seed}");
+            CliChecks.WritableFolder(folder, "--out");
             var request = new RunRequest
             {
                 Config = runConfig,
                 OutputDirectory = folder,
                 Device = parse.GetValue(device)!,
                 Resume = parse.GetValue(resume),
+                Force = parse.GetValue(force),
             };
             if (parse.GetValue(parentPid) is int parent)
             {
@@ -52,13 +63,7 @@ public static class TrainCommand
     public static RunResult RunWithProgress(RunRequest request)
     {
         using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
+        using (CliChecks.CancelOnTermination(cancellation))
         {
             if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
             {
@@ -75,10 +80,6 @@ public static class TrainCommand
                     result = Trainer.Run(request with { Observer = observer }, cancellation.Token);
                 });
             return result!;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

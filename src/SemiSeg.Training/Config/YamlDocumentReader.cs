@@ -135,7 +135,8 @@ public static class YamlDocumentReader
             string path = Place(start);
             if (open.Count >= MaxDepth)
             {
-                throw Error(start, path.Length == 0 ? "(root)" : path, $"sections and lists are nested more than {MaxDepth} levels deep",
+                string shown = path.Length == 0 ? "(root)" : path.Length <= 48 ? path : $"{path[..48]}...";
+                throw Error(start, shown, $"sections and lists are nested more than {MaxDepth} levels deep",
                     "check for unclosed or runaway brackets; configs need only a few levels");
             }
             open.Push(new Frame(isMapping, path, start.Anchor.IsEmpty ? null : start.Anchor.Value));

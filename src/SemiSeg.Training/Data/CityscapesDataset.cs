@@ -90,8 +90,9 @@ public sealed class CityscapesDataset : IImageDataset
         {
             return ImageResult.FromMemory(File.ReadAllBytes(path), components);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // StbImageSharp reports a corrupt or truncated image with plain Exceptions of several kinds.
             throw new DataFormatException($"{path}: not a readable PNG ({e.Message}). Fix: re-extract the file from the Cityscapes archive.");
         }
     }

@@ -19,7 +19,8 @@ public static class IdxReader
         int count = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
         int rows = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(8));
         int columns = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(12));
-        long expected = 16L + (long)count * rows * columns;
+        // In double: a corrupt header's product of three ints can overflow a long.
+        double expected = 16.0 + (double)count * rows * columns;
         Require(path, count >= 0 && rows > 0 && columns > 0 && bytes.Length == expected,
             $"header says {count} images of {rows}x{columns} ({expected} bytes) but the file has {bytes.Length} bytes (truncated or corrupt)");
         return new IdxImages(bytes[16..], count, rows, columns);
@@ -50,7 +51,7 @@ public static class IdxReader
         {
             (gzipped ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file).CopyTo(memory);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
             throw new DataFormatException($"{path}: corrupt gzip data ({e.Message}). Fix: reinstall or re-download the file.");
         }

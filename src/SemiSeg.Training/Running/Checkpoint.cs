@@ -137,7 +137,7 @@ public static class Checkpoint
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CheckpointException($"{path}: cannot read checkpoint ({e.Message}).");
         }
@@ -154,11 +154,36 @@ public static class Checkpoint
         var reader = new BinaryReader(new MemoryStream(bytes, 0, body.Length, writable: false));
         reader.ReadBytes(Magic.Length);
         int headerLength = reader.ReadInt32();
-        var header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadBytes(headerLength))
-            ?? throw new CheckpointException($"{path}: empty checkpoint header. {fix}");
+        long left = body.Length - reader.BaseStream.Position;
+        if (headerLength <= 0 || headerLength > left)
+        {
+            reader.Dispose();
+            throw new CheckpointException($"{path}: the header length {headerLength} does not fit the file ({left} bytes after it). {fix}");
+        }
+        CheckpointHeader? header;
+        try
+        {
+            header = JsonSerializer.Deserialize<CheckpointHeader>(reader.ReadBytes(headerLength));
+        }
+        catch (JsonException e)
+        {
+            reader.Dispose();
+            throw new CheckpointException($"{path}: the header is not a checkpoint header ({e.Message.ReplaceLineEndings(" ")}). {fix}");
+        }
+        if (header?.ConfigSha256 is null || header.Rng is null)
+        {
+            reader.Dispose();
+            throw new CheckpointException($"{path}: the checkpoint header lacks its config hash or RNG state. {fix}");
+        }
         if (header.Format != FormatVersion)
         {
+            reader.Dispose();
             throw new CheckpointException($"{path}: checkpoint format {header.Format} is not supported (expected {FormatVersion}). {fix}");
+        }
+        if (header.Step < 0)
+        {
+            reader.Dispose();
+            throw new CheckpointException($"{path}: the header's step {header.Step} is negative. {fix}");
         }
         return (header, reader);
     }
@@ -176,16 +201,26 @@ public static class Checkpoint
 
     private static void ReadSection(BinaryReader reader, Action<BinaryReader> read)
     {
-        long length = reader.ReadInt64();
+        long length = SectionLength(reader);
         if (length == 0)
         {
             return;
         }
-        using var section = new BinaryReader(new MemoryStream(reader.ReadBytes(checked((int)length))));
+        using var section = new BinaryReader(new MemoryStream(reader.ReadBytes((int)length)));
         read(section);
     }
 
-    private static void SkipSection(BinaryReader reader) => reader.BaseStream.Seek(reader.ReadInt64(), SeekOrigin.Current);
+    private static void SkipSection(BinaryReader reader) => reader.BaseStream.Seek(SectionLength(reader), SeekOrigin.Current);
+
+    /// <summary>A section's length, checked against what is left of the file (a crafted length must not allocate); the
+    /// callers turn the error into a <see cref="CheckpointException"/> naming the file.</summary>
+    private static long SectionLength(BinaryReader reader)
+    {
+        long length = reader.ReadInt64();
+        long left = reader.BaseStream.Length - reader.BaseStream.Position;
+        return length >= 0 && length <= left ? length
+            : throw new InvalidDataException($"a section length of {length} does not fit the {left} bytes left in the file");
+    }
 
     private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
 }

@@ -95,7 +95,7 @@ public static class Predictor
     /// as it writes it, which equals the canonical form of the config unless config fields were added since.</summary>
     private static (RunConfig Config, string[] Hashes) ReadConfig(string path)
     {
-        string text = ConfigFiles.ReadText(path, "run config", "point at a run folder written by the trainer, or give the config the checkpoint was trained with");
+        string text = ConfigFiles.ReadText(path, "run's config.json", "point at a run folder written by the trainer, or give the config the checkpoint was trained with");
         var config = YamlObjectMapper.Read<RunConfig>(text, path);
         string[] hashes = [Trainer.Sha256(text), Trainer.Sha256(RunConfigLoader.ToCanonicalJson(config))];
         RunConfigLoader.Validate(config, path);

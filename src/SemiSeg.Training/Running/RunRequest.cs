@@ -16,6 +16,10 @@ public sealed record RunRequest
     /// <summary>Continue from the newest checkpoint in the output folder (start at step 0 when there is none).</summary>
     public bool Resume { get; init; }
 
+    /// <summary>Start afresh in a folder that holds a run's outputs, deleting them first. Without it (or
+    /// <see cref="Resume"/>) such a folder is refused: outputs are never overwritten silently.</summary>
+    public bool Force { get; init; }
+
     /// <summary>Checkpoints kept in checkpoints/ (older ones are deleted).</summary>
     public int KeepCheckpoints { get; init; } = 2;
 

@@ -77,6 +77,11 @@ public static class Trainer
             TruncateMetrics(output.Metrics, header.Step);
             observer.OnMessage($"Resumed from {checkpointPath} at step {header.Step}.");
         }
+        else if (request.Resume)
+        {
+            // No checkpoint: the run restarts at step 0, so lines logged before belong to no state we have.
+            TruncateMetrics(output.Metrics, 0);
+        }
 
         var metrics = new MetricsLog(output.Metrics);
         // Started after TruncateMetrics: a resumed run's event file replays exactly the steps metrics.jsonl kept.
@@ -203,29 +208,53 @@ public static class Trainer
 
     private sealed record OutputPaths(string Config, string Metrics, string Checkpoints, string Result);
 
+    /// <summary>
+    /// Checks the output folder and writes config.json. A folder that already holds a run's outputs is continued with
+    /// Resume (and only with the same config), replaced with Force, and otherwise refused: nothing is overwritten or
+    /// deleted without one of them.
+    /// </summary>
     private static OutputPaths PrepareOutput(RunRequest request, string configJson)
     {
         string root = request.OutputDirectory;
         var paths = new OutputPaths(Path.Combine(root, ConfigFile), Path.Combine(root, MetricsFile), Path.Combine(root, CheckpointFolder), Path.Combine(root, ResultFile));
-        Directory.CreateDirectory(paths.Checkpoints);
-        if (File.Exists(paths.Config))
+        string tensorBoard = Path.Combine(root, TensorBoardLog.FolderName);
+        if (request.Resume && request.Force)
         {
-            string existing = File.ReadAllText(paths.Config);
-            if (existing != configJson && request.Resume)
+            throw new ConfigException(root, null, "--out", "resume and force contradict each other", "pass --resume to continue the run, or --force to replace it");
+        }
+        var existing = new[] { paths.Config, paths.Metrics, paths.Result }.Where(File.Exists).Select(Path.GetFileName)
+            .Concat(Directory.Exists(paths.Checkpoints) && Directory.EnumerateFiles(paths.Checkpoints, "*.ckpt").Any() ? [$"{CheckpointFolder}/"] : [])
+            .Concat(Directory.Exists(tensorBoard) && Directory.EnumerateFileSystemEntries(tensorBoard).Any() ? [$"{TensorBoardLog.FolderName}/"] : [])
+            .ToList();
+        if (request.Resume)
+        {
+            if (File.Exists(paths.Config) && File.ReadAllText(paths.Config) != configJson)
             {
                 throw new ConfigException(paths.Config, null, "(run folder)", "this folder holds a run with a different config, so it cannot be resumed with this one",
                     "resume with --config pointing at that config.json, or choose a new --out folder");
             }
-            if (!request.Resume && (Directory.EnumerateFiles(paths.Checkpoints, "*.ckpt").Any() || File.Exists(paths.Result)))
+        }
+        else if (existing.Count > 0 && !request.Force)
+        {
+            throw new ConfigException(root, null, "--out", $"the folder already holds a run's outputs ({string.Join(", ", existing)})",
+                "pass --resume to continue it, --force to replace it (its outputs are deleted), or choose a new --out folder");
+        }
+        else if (request.Force)
+        {
+            foreach (string file in new[] { paths.Config, paths.Metrics, paths.Result })
             {
-                throw new ConfigException(root, null, "--out", "the folder already holds a run (checkpoints or result.json)",
-                    "pass --resume to continue it, or choose a new --out folder");
+                File.Delete(file);
+            }
+            foreach (string checkpoint in Directory.Exists(paths.Checkpoints) ? Directory.EnumerateFiles(paths.Checkpoints, "*.ckpt*").ToList() : [])
+            {
+                File.Delete(checkpoint);
+            }
+            if (Directory.Exists(tensorBoard))
+            {
+                Directory.Delete(tensorBoard, recursive: true);
             }
         }
-        if (!request.Resume)
-        {
-            File.Delete(paths.Metrics);
-        }
+        Directory.CreateDirectory(paths.Checkpoints);
         WriteAtomically(paths.Config, configJson);
         return paths;
     }

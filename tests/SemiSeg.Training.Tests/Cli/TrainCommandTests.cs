@@ -1,7 +1,9 @@
 using SemiSeg.Cli;
+using SemiSeg.Training.Tests.Support;
 
 namespace SemiSeg.Training.Tests.Cli;
 
+[Collection(CliRunner.Name)]
 public sealed class TrainCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("semiseg-cli-").FullName;

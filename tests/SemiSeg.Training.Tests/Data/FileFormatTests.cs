@@ -127,6 +127,50 @@ public sealed class FileFormatTests : IDisposable
         Assert.Contains("test_batch.bin", Assert.Throws<DataFormatException>(() => new Cifar10Dataset(Path.Combine(_root, "cifar"), Split.Val)).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>IDX images and labels (gzipped as Fashion-MNIST ships them) with <paramref name="count"/> 28x28 items.</summary>
+    private static void WriteIdx(string folder, string prefix, int count)
+    {
+        Directory.CreateDirectory(folder);
+        byte[] Gzip(byte[] raw)
+        {
+            using var memory = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(memory, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                gzip.Write(raw);
+            }
+            return memory.ToArray();
+        }
+        byte[] BigEndian(params int[] values) => values.SelectMany(v => BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v))).ToArray();
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz"), Gzip([.. BigEndian(IdxReader.ImagesMagic, count, 28, 28), .. new byte[count * 28 * 28]]));
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"), Gzip([.. BigEndian(IdxReader.LabelsMagic, count), .. new byte[count]]));
+    }
+
+    [Fact]
+    public void DataFilesWithoutImagesOrCutShortAreClearErrors()
+    {
+        string empty = Path.Combine(_root, "fmnist-empty");
+        WriteIdx(empty, "train", 0);
+        var none = Assert.Throws<DataFormatException>(() => FashionMnistSplit.Load(empty, Split.Train));
+        Assert.Equal($"{empty}/train-images-idx3-ubyte.gz: the file holds no images. Fix: point data.root at the Fashion-MNIST files (60,000 train and 10,000 test images).", none.Message);
+
+        string cut = Path.Combine(_root, "fmnist-cut");
+        WriteIdx(cut, "train", 3);
+        string images = Path.Combine(cut, "train-images-idx3-ubyte.gz");
+        byte[] gz = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, gz[..(gz.Length / 2)]);
+        var truncated = Assert.Throws<DataFormatException>(() => FashionMnistSplit.Load(cut, Split.Train));
+        Assert.StartsWith(images, truncated.Message, StringComparison.Ordinal);
+        Assert.Contains("Fix: reinstall or re-download the file", truncated.Message, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(Path.Combine(_root, "cifar-empty"));
+        File.WriteAllBytes(Path.Combine(_root, "cifar-empty", "test_batch.bin"), []);
+        Assert.Contains("0 bytes is not a whole number", Assert.Throws<DataFormatException>(() => new Cifar10Dataset(Path.Combine(_root, "cifar-empty"), Split.Val)).Message, StringComparison.Ordinal);
+
+        string noImages = Path.Combine(_root, "cityscapes-empty");
+        Directory.CreateDirectory(Path.Combine(noImages, "leftImg8bit", "train", "aachen"));
+        Assert.Contains("no *_leftImg8bit.png images", Assert.Throws<DataFormatException>(() => new CityscapesDataset(noImages, Split.Train, 1)).Message, StringComparison.Ordinal);
+    }
+
     private sealed class FakeDataset(int count, int[]? classes) : IImageDataset
     {
         public DatasetInfo Info { get; } = new("fake", "fake", Enumerable.Range(0, 10).Select(i => $"{i}").ToArray(), classes is null);

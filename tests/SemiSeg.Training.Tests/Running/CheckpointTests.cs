@@ -123,4 +123,80 @@ public sealed class CheckpointTests : IDisposable
         var error = Assert.Throws<CheckpointException>(() => Checkpoint.ReadHeader(path));
         Assert.Contains("not a SemiSeg checkpoint", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A checkpoint with a valid hash but a crafted header: what the hash cannot catch must still be a
+    /// <see cref="CheckpointException"/> naming the file, never a JSON or argument exception.</summary>
+    [Theory]
+    [InlineData("not json at all", "the header is not a checkpoint header")]
+    [InlineData("{\"format\": \"one\"}", "the header is not a checkpoint header")]
+    [InlineData("null", "lacks its config hash")]
+    [InlineData("{\"format\": 1, \"step\": 3}", "lacks its config hash")]
+    [InlineData("{\"format\": 1, \"step\": -3, \"config_sha256\": \"a\", \"rng\": \"r\", \"has_teacher\": false, \"seed\": 1, \"created_utc\": \"2026-01-01T00:00:00Z\"}", "the header's step -3 is negative")]
+    public void ACraftedHeaderIsACheckpointError(string headerJson, string expected)
+    {
+        string path = Path.Combine(_folder, "crafted.ckpt");
+        WriteRaw(path, w =>
+        {
+            byte[] json = System.Text.Encoding.UTF8.GetBytes(headerJson);
+            w.Write(json.Length);
+            w.Write(json);
+            w.Write(0L);
+            w.Write(0L);
+            w.Write(0L);
+        });
+
+        var error = Assert.Throws<CheckpointException>(() => Checkpoint.ReadHeader(path));
+        Assert.StartsWith($"{path}: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains("Fix:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-5)]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    public void AHeaderLengthThatDoesNotFitIsACheckpointError(int length)
+    {
+        string path = Path.Combine(_folder, "length.ckpt");
+        WriteRaw(path, w =>
+        {
+            w.Write(length);
+            w.Write("{}"u8);
+        });
+
+        var error = Assert.Throws<CheckpointException>(() => Checkpoint.ReadHeader(path));
+        Assert.Contains($"the header length {length} does not fit the file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASectionLengthThatDoesNotFitIsACheckpointError()
+    {
+        using var scope = NewDisposeScope();
+        var (student, teacher, optimizer) = TrainedState(1);
+        string path = Path.Combine(_folder, "section.ckpt");
+        WriteRaw(path, w =>
+        {
+            byte[] json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(Header(1));
+            w.Write(json.Length);
+            w.Write(json);
+            w.Write(long.MaxValue / 2);
+        });
+
+        var error = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path, "abc", student, teacher, optimizer));
+        Assert.Contains($"{path}: checkpoint state does not fit", error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not fit the", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Magic, then what <paramref name="body"/> writes, then the SHA-256 of it all (as a real checkpoint).</summary>
+    private static void WriteRaw(string path, Action<BinaryWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("SEMISEG-CKPT\n"u8);
+            body(writer);
+        }
+        byte[] bytes = buffer.ToArray();
+        File.WriteAllBytes(path, [.. bytes, .. System.Security.Cryptography.SHA256.HashData(bytes)]);
+    }
 }

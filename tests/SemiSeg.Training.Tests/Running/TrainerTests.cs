@@ -172,6 +172,32 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void OutputsWithoutAConfigAreKeptUnlessForceReplacesThem()
+    {
+        // A folder with results but no config.json: once its metrics.jsonl was deleted and result.json overwritten.
+        string folder = Directory.CreateDirectory(Out("orphan")).FullName;
+        string tensorBoard = Directory.CreateDirectory(Path.Combine(folder, TensorBoardLog.FolderName)).FullName;
+        File.WriteAllText(Path.Combine(folder, Trainer.MetricsFile), "{\"type\":\"train\",\"step\":99}\n");
+        File.WriteAllText(Path.Combine(folder, Trainer.ResultFile), "{\"value\": 42.4242}\n");
+        File.WriteAllText(Path.Combine(tensorBoard, "events.out.tfevents.old"), "old");
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine");
+        var config = TinyRuns.Config(steps: 1);
+
+        var refused = Assert.Throws<ConfigException>(() => Trainer.Run(new RunRequest { Config = config, OutputDirectory = folder }));
+        Assert.Contains("already holds a run's outputs (metrics.jsonl, result.json, tensorboard/)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("{\"value\": 42.4242}\n", File.ReadAllText(Path.Combine(folder, Trainer.ResultFile)));
+        Assert.Equal("{\"type\":\"train\",\"step\":99}\n", File.ReadAllText(Path.Combine(folder, Trainer.MetricsFile)));
+
+        var result = Trainer.Run(new RunRequest { Config = config, OutputDirectory = folder, Force = true });
+
+        Assert.Equal(1, result.Steps);
+        Assert.DoesNotContain("\"step\":99", File.ReadAllText(Path.Combine(folder, Trainer.MetricsFile)), StringComparison.Ordinal);
+        Assert.DoesNotContain("42.4242", File.ReadAllText(Path.Combine(folder, Trainer.ResultFile)), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(tensorBoard, "events.out.tfevents.old")));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(folder, "notes.txt"))); // only the run's own files go
+    }
+
+    [Fact]
     public void MemoryStaysFlatOverAFewHundredSteps()
     {
         var config = TinyRuns.Config(TeacherNames.MeanTeacher, PerturbationNames.PhTps, steps: 300);

@@ -340,7 +340,10 @@ public sealed class SweepManifest
         catch (ConfigException e)
         {
             string cell = string.Join(", ", assignments.Select(a => $"{a.Name}={a.Value}"));
-            var concerned = assignments.FirstOrDefault(a => a.Path == e.Field) ?? assignments.FirstOrDefault();
+            string section = e.Field.Split('.')[0];
+            var concerned = assignments.FirstOrDefault(a => a.Path == e.Field)
+                ?? assignments.FirstOrDefault(a => a.Path.Split('.')[0] == section)
+                ?? assignments.FirstOrDefault();
             int? line = concerned is not null ? Line(concerned.Node) : baseNode is null ? null : Line(baseNode);
             throw new ConfigException(file, line, e.Field, $"in the cell {{{cell}}}: {e.Problem}", $"{e.Fix}, or exclude that cell");
         }

@@ -101,4 +101,30 @@ public class RunConfigLoaderTests
         Assert.Equal(7, config.Schedule.Steps);
         Assert.Equal(TeacherNames.Simple, config.Algorithm.Teacher);
     }
+
+    /// <summary>The canonical form is what run and cell keys hash, so its source-generated serializer must write exactly
+    /// what the reflection serializer with the documented options wrote before it (or every stored result's key changes).</summary>
+    [Fact]
+    public void TheCanonicalFormIsByteForByteTheReflectionSerializersOutput()
+    {
+        var reflection = new System.Text.Json.JsonSerializerOptions
+        {
+            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+            WriteIndented = true,
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
+        };
+        var configs = new[]
+        {
+            new RunConfig(),
+            RunConfigLoader.Parse(Valid),
+            RunConfigLoader.Parse("name: t\nschedule: {tensorboard: false, milestones: [0.25, 0.5]}\ndata: {labeled_count: 40, scale_range: [0.6666666666666666, 1.5]}\noptimizer: {encoder_lr: 1.0E-05}\n"),
+        };
+        foreach (var config in configs)
+        {
+            string expected = System.Text.Json.JsonSerializer.Serialize(config, reflection) + "\n";
+            Assert.Equal(expected, RunConfigLoader.ToCanonicalJson(config));
+            Assert.Equal(expected, RunConfigLoader.ToCanonicalJson(RunConfigLoader.Clone(config)));
+            Assert.Equal(expected[..^1], System.Text.Encoding.UTF8.GetString(RunConfigLoader.ToCanonicalJsonUtf8(config)));
+        }
+    }
 }

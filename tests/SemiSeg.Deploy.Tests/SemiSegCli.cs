@@ -80,7 +80,7 @@ public static class SemiSegCli
         new("train", 0,
         [
             new("--config", true), new("--out", true), new("--device", true), new("--seed", true, PositiveIntOrZero),
-            new("--resume", false),
+            new("--resume", false), new("--force", false),
         ]),
         new("validate", 1, []),
     }.ToDictionary(s => s.Name, StringComparer.Ordinal);

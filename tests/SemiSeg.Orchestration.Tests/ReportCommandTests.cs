@@ -88,4 +88,21 @@ public sealed class ReportCommandTests
         var several = await Assert.ThrowsAsync<ReportInputException>(() => ReportCommand.FromFolder(root, null, null, new ReportOptions()));
         Assert.Equal($"{root} holds 2 sweeps (a, b). Fix: pick one with --sweep ID", several.Message);
     }
+
+    [Fact]
+    public async Task AStoreFolderWhoseSpecHasPathsForKeysIsRefusedBeforeAnythingIsWritten()
+    {
+        string root = Directory.CreateTempSubdirectory("semiseg-report-").FullName;
+        var good = Support.TestClusters.Spec("evil", cells: 1, seeds: 1);
+        var evil = good with { Runs = [good.Runs[0] with { RunKey = "../../../../../../tmp/semiseg-evil" }] };
+        Directory.CreateDirectory(Path.Combine(root, "sweeps", "evil"));
+        File.WriteAllText(Path.Combine(root, "sweeps", "evil", "spec.json"), System.Text.Json.JsonSerializer.Serialize(evil));
+
+        var refused = await Assert.ThrowsAsync<ReportInputException>(() => ReportCommand.FromFolder(root, null, null, new ReportOptions()));
+        Assert.StartsWith($"{root}/sweeps/evil/spec.json is refused: run key '../../../../../../tmp/semiseg-evil' is 34 characters long", refused.Message);
+        Assert.Equal(["sweeps"], Directory.GetFileSystemEntries(root).Select(Path.GetFileName));
+
+        var badId = await Assert.ThrowsAsync<ArgumentException>(() => ReportCommand.FromFolder(root, "../evil", null, new ReportOptions()));
+        Assert.StartsWith("sweep id '../evil' must start with a lowercase letter or a digit", badId.Message);
+    }
 }

@@ -40,7 +40,7 @@ public static class SweepReportWriter
     /// <exception cref="ReportInputException">No spec for the sweep, or an unreadable one.</exception>
     public static async Task<(SweepSpec Spec, SweepResults Results)> ReadAsync(IArtifactStore store, string sweepId, string where, CancellationToken ct = default)
     {
-        string specPath = StorePaths.SweepSpec(sweepId);
+        string specPath = StorePaths.SweepSpec(SafeNames.CheckSweepId(sweepId));
         string? specJson = await store.ReadTextAsync(specPath, ct)
             ?? throw new ReportInputException($"{where}: no {specPath}: this store has no sweep '{sweepId}'. Fix: pass the --out folder of 'semiseg run' (or its store/), and --sweep ID if it holds several sweeps");
         SweepSpec spec;
@@ -55,6 +55,14 @@ public static class SweepReportWriter
         catch (JsonException e)
         {
             throw new ReportInputException($"{where}/{specPath} is not a sweep spec ({e.Message.ReplaceLineEndings(" ")}). Fix: restore it from a copy, or submit the manifest again to rewrite it");
+        }
+        try
+        {
+            SpecRules.Validate(spec); // a store folder may come from anywhere: its keys name files written here
+        }
+        catch (ArgumentException e)
+        {
+            throw new ReportInputException($"{where}/{specPath} is refused: {e.Message}");
         }
 
         var runs = new List<RunRow>();
@@ -295,7 +303,7 @@ public static class SweepReportWriter
             var histories = new List<MetricsHistory>();
             foreach (var run in cell)
             {
-                string local = Path.Combine(scratch, $"{run.RunKey}.metrics.jsonl");
+                string local = ConfinedPaths.Combine(scratch, $"{run.RunKey}.metrics.jsonl");
                 if (await store.DownloadFileAsync($"{finalAttempts[run.RunKey]}/metrics.jsonl", local, ct))
                 {
                     try
@@ -352,8 +360,8 @@ public static class SweepReportWriter
             }
             string attempt = finalAttempts[run.RunKey];
             string? checkpoint = await LastCheckpoint(store, attempt, ct);
-            string localConfig = Path.Combine(scratch, $"{run.RunKey}.config.json");
-            string localCheckpoint = Path.Combine(scratch, $"{run.RunKey}.ckpt");
+            string localConfig = ConfinedPaths.Combine(scratch, $"{run.RunKey}.config.json");
+            string localCheckpoint = ConfinedPaths.Combine(scratch, $"{run.RunKey}.ckpt");
             if (checkpoint is null || !await store.DownloadFileAsync($"{attempt}/config.json", localConfig, ct)
                 || !await store.DownloadFileAsync(checkpoint, localCheckpoint, ct))
             {

@@ -58,9 +58,18 @@ public sealed record TlsSettings
         {
             try
             {
-                authorities.AddRange(X509CertificateLoader.LoadCertificateFromFile(CaPath) is { } single && !File.ReadAllText(CaPath).Contains("-----BEGIN", StringComparison.Ordinal)
-                    ? [single]
-                    : LoadPem(CaPath));
+                if (File.ReadAllText(CaPath).Contains("-----BEGIN", StringComparison.Ordinal))
+                {
+                    authorities.ImportFromPemFile(CaPath); // every certificate in the file (a CA and its intermediates)
+                }
+                else
+                {
+                    authorities.Add(X509CertificateLoader.LoadCertificateFromFile(CaPath)); // one DER certificate
+                }
+                if (authorities.Count == 0)
+                {
+                    throw new CryptographicException("no certificate in the file");
+                }
             }
             catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
             {
@@ -77,13 +86,6 @@ public sealed record TlsSettings
             thumbprints.Add(Sha256(certificate)); // a certificate shared by the cluster and its clients
         }
         return new TlsTrust(certificate, authorities, thumbprints);
-    }
-
-    private static X509Certificate2Collection LoadPem(string path)
-    {
-        var collection = new X509Certificate2Collection();
-        collection.ImportFromPemFile(path);
-        return collection.Count > 0 ? collection : throw new CryptographicException("no certificate in the file");
     }
 
     internal static string Sha256(X509Certificate2 certificate) => certificate.GetCertHashString(HashAlgorithmName.SHA256);

@@ -22,7 +22,9 @@ public sealed record RunDurations(int Runs, double TotalSeconds, double MeanSeco
     }
 }
 
-/// <summary>Everything report.md shows. Provenance is a list of (what, value) lines in the order given.</summary>
+/// <summary>Everything report.md shows. Provenance is a list of (what, value) lines in the order given;
+/// <see cref="TableNotes"/> are paragraphs right under the table (what a cell means), <see cref="Notes"/> go to the
+/// report's Notes section (how the report was made).</summary>
 public sealed record ReportContent(
     string SweepId,
     string SweepState,
@@ -33,7 +35,10 @@ public sealed record ReportContent(
     IReadOnlyList<KeyValuePair<string, string>> Provenance,
     RunDurations? Durations,
     IReadOnlyList<FailedRun> Failures,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    public IReadOnlyList<string> TableNotes { get; init; } = [];
+}
 
 /// <summary>Renders a sweep's report.md: the table, comparisons, pictures, provenance and failures (GitHub Markdown).</summary>
 public static class ReportDocument
@@ -50,6 +55,10 @@ public static class ReportDocument
         md.Append("## Results\n\n");
         md.Append(CultureInfo.InvariantCulture, $"{Metric(content.Metric)}, mean ± sample std over seeds. Also as `table.tex` (booktabs), `table.csv` and `table.json`.\n\n");
         md.Append(content.Table.ToMarkdown()).Append('\n');
+        foreach (string note in content.TableNotes)
+        {
+            md.Append(note).Append("\n\n");
+        }
         AppendComparisons(md, content.Table);
 
         foreach (var figure in content.Figures)

@@ -39,6 +39,18 @@ public sealed class ReportDocumentTests
     }
 
     [Fact]
+    public void TableNotesFollowTheTableAndAnEmptyListChangesNothing()
+    {
+        string plain = ReportDocument.Render(Content());
+        string noted = ReportDocument.Render(Content() with { TableNotes = ["First note.", "Second note."] });
+
+        string table = Content().Table.ToMarkdown();
+        Assert.Contains(table + "\nFirst note.\n\nSecond note.\n\n### Differences from the baseline row", noted);
+        Assert.Equal(plain, noted.Replace("First note.\n\nSecond note.\n\n", "", StringComparison.Ordinal));
+        Assert.Equal(plain, ReportDocument.Render(Content() with { TableNotes = [] }));
+    }
+
+    [Fact]
     public void RunTimeSaysWhenResumedRunsCountOnlyTheirLastAttempt()
     {
         string md = ReportDocument.Render(Content() with { Durations = RunDurations.From([60, 120, 180], resumedRuns: 2) });

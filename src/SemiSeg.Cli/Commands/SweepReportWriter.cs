@@ -152,7 +152,10 @@ public static class SweepReportWriter
                     resumedRuns: resultFiles.Values.Count(d => d.RootElement.TryGetProperty("resumed_from_step", out var step) && step.ValueKind == JsonValueKind.Number)),
                 results.Runs.Where(r => r.State == RunState.Failed)
                     .Select(r => new FailedRun(Labels(r.Labels), r.Seed, r.RunKey, r.Attempts, r.Error ?? "(no message)")).ToList(),
-                notes);
+                notes)
+            {
+                TableNotes = spec is null ? [] : AuthorsCodeNotes.For(spec.Runs.Select(r => r.ConfigJson)),
+            };
             File.WriteAllText(Path.Combine(folder, "report.md"), ReportDocument.Render(content));
             return markdown;
         }
@@ -455,11 +458,34 @@ public static class SweepReportWriter
         {
             Add("dataset identity", string.Join(", ", datasets));
         }
+        if (MiouAveraging(resultFiles.Values) is string averaging)
+        {
+            Add("mIoU averaging", averaging);
+        }
         Add("this machine", $"{RuntimeInformation.OSDescription}, {CpuModel()}, {Environment.ProcessorCount} logical cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0} GiB");
         Add("artifact store", Secrets.Redact(storeName));
         int resumed = results.Runs.Count(r => r.Attempts > 1);
         Add("attempts", $"{results.Runs.Sum(r => r.Attempts)} attempts for {results.Runs.Length} runs ({resumed} runs needed more than one)");
         return lines;
+    }
+
+    /// <summary>How the runs' mIoU was averaged over classes (result.json's miou_classes); null when no run reports mIoU.</summary>
+    public static string? MiouAveraging(IEnumerable<JsonDocument> resultFiles)
+    {
+        var ways = resultFiles
+            .Where(d => d.RootElement.TryGetProperty("metric", out var metric) && metric.ValueKind == JsonValueKind.String && metric.GetString() == "mIoU")
+            .Select(d => d.RootElement.TryGetProperty("miou_classes", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
+            .Distinct()
+            .Select(way => way switch
+            {
+                MiouClassesNames.All => "over all classes, a class absent from both ground truth and prediction counting as 0 (data.miou_classes: all, as the authors' code)",
+                MiouClassesNames.Present => "over the classes present in ground truth or prediction (data.miou_classes: present)",
+                null => "over the classes present in ground truth or prediction (not recorded: written before trainer 2026.12.2, which always averaged so)",
+                _ => $"'{way}' (unknown)",
+            })
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return ways.Count == 0 ? null : string.Join("; ", ways);
     }
 
     private static string CpuModel()

@@ -20,14 +20,17 @@ public readonly record struct StepLosses(double Supervised, double Consistency, 
 /// <list type="bullet">
 /// <item>1w-ps: target P_y(T(x)) without gradient, prediction S(P_x(x)).</item>
 /// <item>1w-pt: target from the perturbed input without gradient (simple: S(P_x(x)); mt: T(P_x(x)), the principled
-/// perturbed-teacher MT), prediction P_y(S(x)) with gradient. The authors' code routes the perturbed input through the
-/// student under no_grad and the gradient into the EMA teacher, so their MT-1w-pt equals supervised training.</item>
+/// perturbed-teacher MT), prediction P_y(S(x)) with gradient.</item>
+/// <item>1w-pt-vidlu (mt only): the authors' code's MT-1w-pt. Target S(P_x(x)) without gradient, prediction
+/// P_y(T(x)) with the gradient, which reaches only the EMA teacher; no optimizer updates it, so the student learns
+/// from the supervised loss alone (their MT-1w-pt cell equals supervised).</item>
 /// <item>2w-p1 (simple only): target S(P_x(x)) and prediction P_y(S(x)), both with gradient.</item>
 /// <item>1w-p2: the teacher sees its own perturbation P1, its output is mapped back to the clean frame (inverse TPS)
 /// and warped by the student's P2: target P2_y(P1⁻¹(T(P1_x(x)))), prediction S(P2_x(x)).</item>
 /// </list>
-/// Every pass of the student on a perturbed input (1w-p2's simple teacher included) leaves BN running statistics
-/// unchanged unless update_bn_on_perturbed is set, so they follow clean data only (the paper's default).
+/// The student's pass on its perturbed input leaves BN running statistics unchanged unless update_bn_on_perturbed is
+/// set (vidlu's default). 1w-p2's simple teacher (the student on the teacher's perturbed input) follows
+/// p2_teacher_bn_stats instead: update (the authors' code) or freeze.
 /// </remarks>
 public sealed class SemiSupervisedStep(
     AlgorithmConfig config,
@@ -61,6 +64,12 @@ public sealed class SemiSupervisedStep(
             if (consistency.requires_grad)
             {
                 (consistency * config.Alpha).backward();
+            }
+            // 1w-pt-vidlu's gradient lands in the EMA teacher, which nothing optimises (as in the authors' code);
+            // clear it rather than let it accumulate there.
+            if (config.Variant == VariantNames.OneWayPerturbTeacherVidlu)
+            {
+                meanTeacher?.zero_grad();
             }
             consistencyValue = consistency.item<float>();
         }
@@ -98,6 +107,16 @@ public sealed class SemiSupervisedStep(
                 var prediction = TargetSide(sample, student.call(x));
                 return Loss(target, prediction, Valid(sample));
             }
+            case VariantNames.OneWayPerturbTeacherVidlu:
+            {
+                // vidlu's MeanTeacherStep with the 1w-pt flags (rev_cons, block_grad_on_pert, not block_grad_on_clean):
+                // the perturbed input always goes through the student, here under no_grad, and the clean input
+                // through the EMA teacher, with the gradient.
+                var teacher = meanTeacher ?? throw new InvalidOperationException("1w-pt-vidlu needs the Mean Teacher.");
+                var target = PerturbedStudentForward(sample.ApplyToInput(x), withGradient: false).detach();
+                var prediction = TargetSide(sample, teacher.call(x));
+                return Loss(target, prediction, Valid(sample));
+            }
             case VariantNames.TwoWayPerturbOne:
             {
                 var target = PerturbedStudentForward(sample.ApplyToInput(x), withGradient: true);
@@ -107,10 +126,11 @@ public sealed class SemiSupervisedStep(
             case VariantNames.OneWayPerturbBoth:
             {
                 using var teacherSample = perturbation.Sample(x.shape[0], x.shape[2], x.shape[3], x.device, generator);
-                // The simple teacher is the student on a perturbed input here, so its pass must leave the BN running
-                // statistics to clean batches like any perturbed pass (it used not to, and they drifted to perturbed data).
+                // The simple teacher is the student in train mode on its own perturbed input. The authors' code lets
+                // this pass update the BN running statistics (its norm_stats_tracking_off condition is the reverse of
+                // the student pass's); freeze leaves them to clean batches like the student's perturbed pass.
                 var teacherInput = teacherSample.ApplyToInput(x);
-                var teacherOutput = mt ? TeacherForward(teacherInput) : PerturbedStudentForward(teacherInput, withGradient: false);
+                var teacherOutput = mt ? TeacherForward(teacherInput) : SimpleTeacherForwardOnPerturbed(teacherInput);
                 var (cleanFrameTarget, cleanFrameValid) = teacherSample.InverseTarget(teacherOutput);
                 var target = sample.ApplyToTarget(cleanFrameTarget).detach();
                 // A pixel is valid if the student's warp samples it from inside the image and from pixels the
@@ -134,6 +154,13 @@ public sealed class SemiSupervisedStep(
     {
         using var noGrad = no_grad();
         return (meanTeacher ?? student).call(x);
+    }
+
+    private Tensor SimpleTeacherForwardOnPerturbed(Tensor perturbed)
+    {
+        using var frozen = config.P2TeacherBnStats == BnStatsNames.Freeze ? new FrozenBatchNormStatistics(student) : null;
+        using var noGrad = no_grad();
+        return student.call(perturbed);
     }
 
     private Tensor PerturbedStudentForward(Tensor perturbed, bool withGradient)

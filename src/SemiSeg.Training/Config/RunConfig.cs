@@ -56,7 +56,19 @@ public sealed class DataConfig
     /// <summary>Caps the number of validation examples (0 = the whole split); useful for quick evaluations.</summary>
     public int MaxValExamples { get; set; }
 
+    /// <summary>Which classes mIoU averages over: all (the authors' code: a class absent from both ground truth and
+    /// prediction counts as IoU 0) or present (such classes are left out). The two differ only when a class occurs in
+    /// neither the ground truth nor the predictions of the evaluated images, e.g. on a capped validation set.</summary>
+    public string MiouClasses { get; set; } = MiouClassesNames.All;
+
     public FashionScenesConfig FashionScenes { get; set; } = new();
+}
+
+public static class MiouClassesNames
+{
+    public const string All = "all";
+    public const string Present = "present";
+    public static readonly string[] Values = [All, Present];
 }
 
 /// <summary>Composition parameters of the FashionScenes segmentation dataset.</summary>
@@ -128,7 +140,7 @@ public sealed class AlgorithmConfig
     /// <summary>phtps | ph | tps | cutmix | cutmix* (cutmix* implies the L2 confidence-thresholded loss).</summary>
     public string Perturbation { get; set; } = PerturbationNames.PhTps;
 
-    /// <summary>1w-ps | 1w-pt | 2w-p1 | 1w-p2.</summary>
+    /// <summary>1w-ps | 1w-pt | 2w-p1 | 1w-p2 | 1w-pt-vidlu (mt only: the authors' code's MT-1w-pt).</summary>
     public string Variant { get; set; } = VariantNames.OneWayPerturbStudent;
 
     /// <summary>Weight of the consistency loss.</summary>
@@ -140,8 +152,9 @@ public sealed class AlgorithmConfig
     /// <summary>Geometric (TPS) strength s_G: 0 = off, 1 = the paper's N(0, 0.1) offsets.</summary>
     public double GeometricStrength { get; set; } = 1.0;
 
-    /// <summary>TPS control points: tile-centres (0.25/0.75, the authors' intent) or vidlu-code (0.75/1.25, their code).</summary>
-    public string TpsControlPoints { get; set; } = TpsPlacementNames.TileCentres;
+    /// <summary>TPS control points: vidlu-code (0.75/1.25, the authors' code, which produced the paper's numbers) or
+    /// tile-centres (0.25/0.75, what the code's comment describes).</summary>
+    public string TpsControlPoints { get; set; } = TpsPlacementNames.VidluCode;
 
     public double EmaDecay { get; set; } = 0.99;
 
@@ -150,6 +163,12 @@ public sealed class AlgorithmConfig
 
     /// <summary>Whether the perturbed student pass updates BN running statistics (the paper: no).</summary>
     public bool UpdateBnOnPerturbed { get; set; }
+
+    /// <summary>1w-p2 with the simple teacher: whether the teacher's pass (the student, in train mode, on the teacher's
+    /// perturbed input) updates BN running statistics. update = the authors' code (vidlu switches tracking off there
+    /// only when pert_bn_stats_updating is set, default false); freeze = leave them to clean batches, like every other
+    /// perturbed pass (trainer 2026.12.1's behaviour).</summary>
+    public string P2TeacherBnStats { get; set; } = BnStatsNames.Update;
 
     /// <summary>Apply the perturbation to labeled images as a plain augmentation ("supervised PhTPS-aug").</summary>
     public bool PerturbLabeled { get; set; }
@@ -179,7 +198,20 @@ public static class VariantNames
     public const string OneWayPerturbTeacher = "1w-pt";
     public const string TwoWayPerturbOne = "2w-p1";
     public const string OneWayPerturbBoth = "1w-p2";
-    public static readonly string[] All = [OneWayPerturbStudent, OneWayPerturbTeacher, TwoWayPerturbOne, OneWayPerturbBoth];
+
+    /// <summary>The authors' code's MT-1w-pt: the student's perturbed output is the target (no gradient) and the
+    /// gradient goes into the EMA teacher's clean output, which no optimizer updates, so the student learns from the
+    /// supervised loss only.</summary>
+    public const string OneWayPerturbTeacherVidlu = "1w-pt-vidlu";
+
+    public static readonly string[] All = [OneWayPerturbStudent, OneWayPerturbTeacher, TwoWayPerturbOne, OneWayPerturbBoth, OneWayPerturbTeacherVidlu];
+}
+
+public static class BnStatsNames
+{
+    public const string Update = "update";
+    public const string Freeze = "freeze";
+    public static readonly string[] All = [Update, Freeze];
 }
 
 public static class TpsPlacementNames

@@ -116,6 +116,7 @@ public static class RunConfigLoader
         }
         InRange("data.downsampling", c.Data.Downsampling, 1, 16, "use 1 for full resolution or 2 for the paper's half resolution");
         InRange("data.max_val_examples", c.Data.MaxValExamples, 0, Limits.MaxExamples, "use 0 for the whole validation split, or a number of examples");
+        OneOf("data.miou_classes", c.Data.MiouClasses, MiouClassesNames.Values);
         var scenes = c.Data.FashionScenes;
         if (scenes.ImageSize < 16)
         {
@@ -191,6 +192,7 @@ public static class RunConfigLoader
         OneOf("algorithm.perturbation", a.Perturbation, PerturbationNames.All);
         OneOf("algorithm.variant", a.Variant, VariantNames.All);
         OneOf("algorithm.tps_control_points", a.TpsControlPoints, TpsPlacementNames.All);
+        OneOf("algorithm.p2_teacher_bn_stats", a.P2TeacherBnStats, BnStatsNames.All);
         NonNegative("algorithm.alpha", a.Alpha);
         NonNegative("algorithm.photometric_strength", a.PhotometricStrength);
         NonNegative("algorithm.geometric_strength", a.GeometricStrength);
@@ -209,6 +211,11 @@ public static class RunConfigLoader
             {
                 Fail("algorithm.variant", "1w-p2 maps the teacher's perturbed output back to the clean frame, which needs an invertible geometric perturbation; CutMix is not invertible",
                     "use phtps or tps with 1w-p2, or another variant with CutMix");
+            }
+            if (a.Variant == VariantNames.OneWayPerturbTeacherVidlu && a.Teacher != TeacherNames.MeanTeacher)
+            {
+                Fail("algorithm.variant", "1w-pt-vidlu is the authors' code's Mean-Teacher 1w-pt (its gradient goes into the EMA teacher); with the simple teacher the authors' 1w-pt is plain 1w-pt",
+                    "use teacher: mt with 1w-pt-vidlu, or variant 1w-pt with the simple teacher");
             }
             if (a.Variant == VariantNames.TwoWayPerturbOne && a.Teacher == TeacherNames.MeanTeacher)
             {

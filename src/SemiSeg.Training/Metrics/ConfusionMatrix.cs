@@ -57,21 +57,29 @@ public sealed class ConfusionMatrix(int numClasses)
         return iou;
     }
 
-    /// <summary>Mean IoU over classes that occur (in truth or predictions); NaN classes are skipped.</summary>
-    public double MeanIoU()
+    /// <summary>Mean IoU. <paramref name="overAllClasses"/>: the mean over every class, where a class absent from both
+    /// truth and predictions counts as 0 (the authors' code: NaN → 0, vidlu metrics.py); otherwise the mean over the
+    /// classes that occur (in truth or predictions), NaN classes skipped. The two differ only when such a class exists.</summary>
+    public double MeanIoU(bool overAllClasses = false)
     {
-        var present = IoUPerClass().Where(v => !double.IsNaN(v)).ToArray();
+        var iou = IoUPerClass();
+        if (overAllClasses)
+        {
+            return iou.Select(v => double.IsNaN(v) ? 0 : v).Average();
+        }
+        var present = iou.Where(v => !double.IsNaN(v)).ToArray();
         return present.Length == 0 ? 0 : present.Average();
     }
 
     /// <summary>The mIoU a model would get by predicting <paramref name="predicted"/> everywhere (e.g. all background):
-    /// a reference that a trained model must clearly beat. Classes absent from the ground truth are left out.</summary>
-    public double MeanIoUOfConstantPrediction(int predicted)
+    /// a reference that a trained model must clearly beat, averaged as <see cref="MeanIoU"/> averages (over all classes,
+    /// or leaving out those absent from the ground truth, which a constant prediction cannot hit).</summary>
+    public double MeanIoUOfConstantPrediction(int predicted, bool overAllClasses = false)
     {
         var truthCounts = Enumerable.Range(0, NumClasses).Select(t => Enumerable.Range(0, NumClasses).Sum(p => this[t, p])).ToArray();
         long total = truthCounts.Sum();
-        int present = truthCounts.Count(c => c > 0);
-        return total == 0 || present == 0 ? 0 : (double)truthCounts[predicted] / total / present;
+        int classes = overAllClasses ? NumClasses : truthCounts.Count(c => c > 0);
+        return total == 0 || classes == 0 ? 0 : (double)truthCounts[predicted] / total / classes;
     }
 
     /// <summary>Fraction of counted pixels (or examples) predicted correctly: pixel accuracy or top-1 accuracy.</summary>

@@ -9,7 +9,7 @@ namespace SemiSeg.Training.Perturbations;
 /// in unit coordinates, bilinear sampling with zero padding. Strength 0 turns a part off exactly, so the same class
 /// is also Ph-only (s_G = 0) and TPS-only (s_P = 0). Parameters are drawn per image from the given generator.
 /// </summary>
-public sealed class PhTpsPerturbation(double photometricStrength, double geometricStrength, string controlPoints = TpsPlacementNames.TileCentres) : IPerturbation
+public sealed class PhTpsPerturbation(double photometricStrength, double geometricStrength, string controlPoints) : IPerturbation
 {
     public const double OffsetStd = 0.1;
 

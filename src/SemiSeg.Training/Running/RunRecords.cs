@@ -26,10 +26,13 @@ public sealed record Evaluation(
 /// <summary>A checkpoint that was written.</summary>
 public sealed record CheckpointWritten(int Step, string Path);
 
-/// <summary>The outcome of a finished run, written as result.json.</summary>
+/// <summary>The outcome of a finished run, written as result.json. <see cref="MiouClasses"/> says how mIoU was averaged
+/// (data.miou_classes; absent for classification and in results written before trainer 2026.12.2, which averaged over
+/// the present classes).</summary>
 public sealed record RunResult(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("metric")] string Metric,
+    [property: JsonPropertyName("miou_classes"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MiouClasses,
     [property: JsonPropertyName("value")] double Value,
     [property: JsonPropertyName("pixel_accuracy")] double? PixelAccuracy,
     [property: JsonPropertyName("all_background_value")] double? AllBackgroundValue,

@@ -148,7 +148,7 @@ public static class Trainer
         }
 
         lastEvaluation ??= Evaluate(student, val, config, device, config.Schedule.Steps);
-        var result = new RunResult(config.Name, lastEvaluation.Metric, lastEvaluation.Value, lastEvaluation.PixelAccuracy, lastEvaluation.AllBackgroundValue, lastEvaluation.PerClass,
+        var result = new RunResult(config.Name, lastEvaluation.Metric, info.IsSegmentation ? config.Data.MiouClasses : null, lastEvaluation.Value, lastEvaluation.PixelAccuracy, lastEvaluation.AllBackgroundValue, lastEvaluation.PerClass,
             config.Schedule.Steps, clock.Elapsed.TotalSeconds, config.Seed, configHash, info.Identity, labeled.Length, device.ToString(), resumedFrom);
         WriteAtomically(output.Result, JsonSerializer.Serialize(result, ResultJson) + "\n");
         return result;
@@ -192,9 +192,10 @@ public static class Trainer
         {
             perClass[info.ClassNames[c]] = info.IsSegmentation ? (double.IsNaN(iou[c]) ? null : Math.Round(100 * iou[c], 4)) : PerClassAccuracy(confusion, c);
         }
+        bool overAllClasses = config.Data.MiouClasses == MiouClassesNames.All;
         return info.IsSegmentation
-            ? new Evaluation(step, "mIoU", Math.Round(100 * confusion.MeanIoU(), 4), Math.Round(100 * confusion.Accuracy(), 4), perClass, count,
-                Math.Round(100 * confusion.MeanIoUOfConstantPrediction(0), 4))
+            ? new Evaluation(step, "mIoU", Math.Round(100 * confusion.MeanIoU(overAllClasses), 4), Math.Round(100 * confusion.Accuracy(), 4), perClass, count,
+                Math.Round(100 * confusion.MeanIoUOfConstantPrediction(0, overAllClasses), 4))
             : new Evaluation(step, "accuracy", Math.Round(100 * confusion.Accuracy(), 4), null, perClass, count, null);
     }
 

@@ -9,7 +9,7 @@ namespace SemiSeg.Training.Tests.Algorithms;
 /// <summary>Which branch of the consistency term receives gradients, per variant and teacher.</summary>
 public class SemiSupervisedStepTests
 {
-    private static (SemiSupervisedStep Step, FakePerturbation Perturbation, TinyNetwork Student, TinyNetwork? Teacher) Build(string teacher, string variant)
+    private static (SemiSupervisedStep Step, FakePerturbation Perturbation, TinyNetwork Student, TinyNetwork? Teacher) Build(string teacher, string variant, Action<AlgorithmConfig>? configure = null)
     {
         manual_seed(1);
         var student = new TinyNetwork();
@@ -21,6 +21,7 @@ public class SemiSupervisedStepTests
         }
         var perturbation = new FakePerturbation();
         var config = new AlgorithmConfig { Teacher = teacher, Variant = variant, Perturbation = PerturbationNames.PhTps, Alpha = 1 };
+        configure?.Invoke(config);
         var optimizer = optim.SGD(student.parameters(), 0.1);
         return (new SemiSupervisedStep(config, true, 3, student, meanTeacher, perturbation, optimizer), perturbation, student, meanTeacher);
     }
@@ -86,23 +87,71 @@ public class SemiSupervisedStepTests
     }
 
     [Theory]
-    [InlineData(VariantNames.OneWayPerturbStudent, true)]
-    [InlineData(VariantNames.OneWayPerturbTeacher, true)]
-    [InlineData(VariantNames.TwoWayPerturbOne, true)]
-    [InlineData(VariantNames.OneWayPerturbBoth, false)]
-    public void SimpleTeacherTracksBatchNormStatisticsOnlyOnCleanInputs(string variant, bool hasCleanPass)
+    [InlineData(VariantNames.OneWayPerturbStudent, BnStatsNames.Update, true)]
+    [InlineData(VariantNames.OneWayPerturbTeacher, BnStatsNames.Update, true)]
+    [InlineData(VariantNames.TwoWayPerturbOne, BnStatsNames.Update, true)]
+    [InlineData(VariantNames.OneWayPerturbBoth, BnStatsNames.Update, true)]
+    [InlineData(VariantNames.OneWayPerturbBoth, BnStatsNames.Freeze, false)]
+    public void SimpleTeacherTracksBatchNormStatisticsOnCleanInputsAnd1wP2AsConfigured(string variant, string p2TeacherBnStats, bool changes)
     {
         using var scope = NewDisposeScope();
-        // 1w-p2 has no clean pass: its teacher is the student on a perturbed input, which must not move the running
-        // statistics (it did before trainer 2026.12.1); the other variants run the student on the clean batch.
-        var (step, _, student, _) = Build(TeacherNames.Simple, variant);
+        // The other variants run the student on the clean batch, which moves the running statistics. 1w-p2 has no
+        // clean pass: its teacher is the student on the teacher's perturbed input, which moves them only under
+        // p2_teacher_bn_stats: update (the authors' code), not under freeze (trainer 2026.12.1).
+        var (step, _, student, _) = Build(TeacherNames.Simple, variant, c => c.P2TeacherBnStats = p2TeacherBnStats);
         var before = student.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
         using var generator = new Generator(5);
 
         step.ConsistencyLoss(rand(2, 3, 6, 6), generator);
 
         bool changed = student.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) && !Tensors.Same(b.buffer, before[b.name]));
-        Assert.Equal(hasCleanPass, changed);
+        Assert.Equal(changes, changed);
+    }
+
+    [Fact]
+    public void AuthorsMeanTeacherOneWayPerturbTeacherSendsItsGradientOnlyIntoTheEmaTeacher()
+    {
+        using var scope = NewDisposeScope();
+        var (step, perturbation, student, meanTeacher) = Build(TeacherNames.MeanTeacher, VariantNames.OneWayPerturbTeacherVidlu);
+        var x = rand(2, 3, 6, 6).requires_grad_();
+        using var generator = new Generator(5);
+
+        var loss = step.ConsistencyLoss(x, generator);
+        loss.backward();
+
+        Assert.True(loss.item<float>() > 0);
+        Assert.False(HasGradient(perturbation.Samples.Single().PerturbedLeaf), "the student's perturbed pass is the target, under no_grad");
+        Assert.True(HasGradient(x), "the gradient flows through the EMA teacher's clean pass");
+        Assert.Contains(meanTeacher!.parameters(), p => HasGradient(p));
+        Assert.DoesNotContain(student.parameters(), p => HasGradient(p)); // the student gets no consistency gradient
+    }
+
+    /// <summary>Student gradients of one whole step (supervised part included) from the same initial weights.</summary>
+    private static Dictionary<string, Tensor> StudentGradientsOfOneStep(string teacher, string variant)
+    {
+        var (step, _, student, _) = Build(teacher, variant);
+        manual_seed(7);
+        var labeled = rand(2, 3, 6, 6);
+        var labels = randint(0, 3, [2, 6, 6]);
+        var unlabeled = rand(2, 3, 6, 6);
+        using var generator = new Generator(5);
+
+        step.Run(labeled, labels, unlabeled, generator);
+
+        return student.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+    }
+
+    [Fact]
+    public void AuthorsMeanTeacherOneWayPerturbTeacherGivesTheStudentExactlyTheSupervisedGradients()
+    {
+        using var scope = NewDisposeScope();
+        var supervised = StudentGradientsOfOneStep(TeacherNames.None, VariantNames.OneWayPerturbStudent);
+        var authors = StudentGradientsOfOneStep(TeacherNames.MeanTeacher, VariantNames.OneWayPerturbTeacherVidlu);
+        var principled = StudentGradientsOfOneStep(TeacherNames.MeanTeacher, VariantNames.OneWayPerturbTeacher);
+
+        Assert.Equal(supervised.Keys.Order(), authors.Keys.Order());
+        Assert.All(supervised, g => Assert.True(Tensors.Same(g.Value, authors[g.Key]), $"{g.Key} differs from the supervised gradient"));
+        Assert.Contains(supervised, g => !Tensors.Same(g.Value, principled[g.Key]));
     }
 
     [Fact]

@@ -35,6 +35,39 @@ public class RunConfigLoaderTests
     }
 
     [Fact]
+    public void WhereTheAuthorsCodeAndThePaperDifferTheDefaultsAreTheCodes()
+    {
+        var config = RunConfigLoader.Parse(Valid, "tiny.yaml");
+
+        Assert.Equal(TpsPlacementNames.VidluCode, config.Algorithm.TpsControlPoints);
+        Assert.Equal(BnStatsNames.Update, config.Algorithm.P2TeacherBnStats);
+        Assert.False(config.Algorithm.UpdateBnOnPerturbed);
+        Assert.Equal(MiouClassesNames.All, config.Data.MiouClasses);
+        string json = RunConfigLoader.ToCanonicalJson(config);
+        Assert.Contains("\"p2_teacher_bn_stats\": \"update\"", json);
+        Assert.Contains("\"miou_classes\": \"all\"", json);
+    }
+
+    [Fact]
+    public void TheFidelityOptionsTakeTheirOtherValues()
+    {
+        var config = RunConfigLoader.Parse("""
+            data:
+              miou_classes: present
+            algorithm:
+              teacher: mt
+              variant: 1w-pt-vidlu
+              tps_control_points: tile-centres
+              p2_teacher_bn_stats: freeze
+            """, "tiny.yaml");
+
+        Assert.Equal(MiouClassesNames.Present, config.Data.MiouClasses);
+        Assert.Equal(VariantNames.OneWayPerturbTeacherVidlu, config.Algorithm.Variant);
+        Assert.Equal(TpsPlacementNames.TileCentres, config.Algorithm.TpsControlPoints);
+        Assert.Equal(BnStatsNames.Freeze, config.Algorithm.P2TeacherBnStats);
+    }
+
+    [Fact]
     public void CanonicalJsonRoundTripsAndIsStable()
     {
         var config = RunConfigLoader.Parse(Valid, "tiny.yaml");
@@ -74,6 +107,9 @@ public class RunConfigLoaderTests
     [InlineData("algorithm:\n  teacher: mt\n  variant: 2w-p1\n", "tiny.yaml:3: algorithm.variant:", "use teacher: simple with 2w-p1")]
     [InlineData("algorithm:\n  teacher: simple\n  perturbation: cutmix\n  variant: 1w-p2\n", "algorithm.variant: 1w-p2", "use phtps or tps with 1w-p2")]
     [InlineData("algorithm:\n  teacher: simple\n  perturbation: cutmix\nschedule:\n  batch_unlabeled: 7\n", "schedule.batch_unlabeled: CutMix mixes images in pairs", "use an even batch size")]
+    [InlineData("algorithm:\n  teacher: simple\n  variant: 1w-pt-vidlu\n", "tiny.yaml:3: algorithm.variant: 1w-pt-vidlu is the authors' code's Mean-Teacher 1w-pt", "use teacher: mt with 1w-pt-vidlu, or variant 1w-pt with the simple teacher")]
+    [InlineData("algorithm:\n  p2_teacher_bn_stats: frozen\n", "tiny.yaml:2: algorithm.p2_teacher_bn_stats: 'frozen' is not a known value", "use one of: update, freeze")]
+    [InlineData("data:\n  miou_classes: some\n", "tiny.yaml:2: data.miou_classes: 'some' is not a known value", "use one of: all, present")]
     [InlineData("data:\n  scale_range: [1.5, 0.5]\n", "data.scale_range", "[0.667, 1.5]")]
     [InlineData("data: fashion-scenes\n", "tiny.yaml:1: data: must be a section of fields", "indent its fields")]
     [InlineData("name: [unclosed\n", "tiny.yaml", "(syntax)")]

@@ -39,6 +39,37 @@ public class ConfusionMatrixTests
     }
 
     [Fact]
+    public void BothAveragingsMatchAHandComputationWhenAClassIsAbsent()
+    {
+        using var scope = NewDisposeScope();
+        // 4 classes; class 3 occurs in neither truth nor predictions (a capped validation set).
+        // truth:     0 0 0 1 1 2 2
+        // predicted: 0 0 1 1 1 2 0
+        var m = new ConfusionMatrix(4);
+        m.Add(tensor(new long[] { 0, 0, 1, 1, 1, 2, 0 }), tensor(new long[] { 0, 0, 0, 1, 1, 2, 2 }));
+
+        // Class 0: TP 2, FN 1, FP 1 => 2/4. Class 1: TP 2, FP 1 => 2/3. Class 2: TP 1, FN 1 => 1/2. Class 3: 0/0.
+        double sum = 2.0 / 4 + 2.0 / 3 + 1.0 / 2;
+        Assert.Equal(sum / 3, m.MeanIoU(overAllClasses: false), 10);
+        Assert.Equal(sum / 4, m.MeanIoU(overAllClasses: true), 10);
+        Assert.Equal(m.MeanIoU(), m.MeanIoU(overAllClasses: false), 10);
+        // Background everywhere: IoU 3/7 for class 0, 0 for the others present; all-class averaging also counts class 3.
+        Assert.Equal(3.0 / 7 / 3, m.MeanIoUOfConstantPrediction(0, overAllClasses: false), 10);
+        Assert.Equal(3.0 / 7 / 4, m.MeanIoUOfConstantPrediction(0, overAllClasses: true), 10);
+    }
+
+    [Fact]
+    public void BothAveragingsAgreeWhenEveryClassOccurs()
+    {
+        using var scope = NewDisposeScope();
+        var m = new ConfusionMatrix(3);
+        m.Add(tensor(new long[] { 0, 1, 2, 2, 0 }), tensor(new long[] { 0, 1, 2, 1, 1 }));
+
+        Assert.Equal(m.MeanIoU(overAllClasses: false), m.MeanIoU(overAllClasses: true), 12);
+        Assert.Equal(m.MeanIoUOfConstantPrediction(0, overAllClasses: false), m.MeanIoUOfConstantPrediction(0, overAllClasses: true), 12);
+    }
+
+    [Fact]
     public void AccumulatesAcrossBatches()
     {
         using var scope = NewDisposeScope();

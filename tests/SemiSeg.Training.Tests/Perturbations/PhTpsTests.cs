@@ -131,7 +131,7 @@ public class PhTpsTests
     public void SameSeedSameSampleDifferentSeedDifferentSample()
     {
         using var scope = NewDisposeScope();
-        var perturbation = new PhTpsPerturbation(1, 1);
+        var perturbation = new PhTpsPerturbation(1, 1, TpsPlacementNames.TileCentres);
         var x = rand(2, 3, 16, 16);
         Tensor Perturb(ulong seed)
         {
@@ -149,10 +149,10 @@ public class PhTpsTests
         using var scope = NewDisposeScope();
         var logits = randn(2, 5, 16, 16);
         using var generator = new Generator(2);
-        using var photometricOnly = new PhTpsPerturbation(1, 0).Sample(2, 16, 16, CPU, generator);
+        using var photometricOnly = new PhTpsPerturbation(1, 0, TpsPlacementNames.TileCentres).Sample(2, 16, 16, CPU, generator);
         Assert.True(Tensors.Same(photometricOnly.ApplyToTarget(logits), logits));
 
-        using var both = (PhTpsSample)new PhTpsPerturbation(1, 1).Sample(2, 16, 16, CPU, generator);
+        using var both = (PhTpsSample)new PhTpsPerturbation(1, 1, TpsPlacementNames.TileCentres).Sample(2, 16, 16, CPU, generator);
         using var geometricOnly = new PhTpsSample(null, both.Source, both.Destination, 2, 16, 16);
         Assert.True(MaxAbsDiff(both.ApplyToTarget(logits), geometricOnly.ApplyToInput(logits)) < 1e-6);
         Assert.False(Tensors.Same(both.ApplyToInput(rand(2, 3, 16, 16)), geometricOnly.ApplyToInput(rand(2, 3, 16, 16))));
@@ -187,7 +187,7 @@ public class PhTpsTests
         const int n = 64, size = 64;
         var ramp = linspace(0, 1, size).view(1, 1, 1, size).expand(n, 2, size, size) + linspace(0, 1, size).view(1, 1, size, 1);
         using var generator = new Generator(11);
-        var perturbation = new PhTpsPerturbation(0, 1);
+        var perturbation = new PhTpsPerturbation(0, 1, TpsPlacementNames.TileCentres);
         using var teacher = perturbation.Sample(n, size, size, CPU, generator);
         using var student = perturbation.Sample(n, size, size, CPU, generator);
 

@@ -177,17 +177,20 @@ public class PhTpsTests
         Assert.True(error.max().item<float>() < 0.02, $"max error {error.max().item<float>()}");
     }
 
-    [Fact]
-    public void SampledFullStrengthWarpsAreInvertedWhereTheyAreMarkedValid()
+    [Theory]
+    [InlineData(TpsPlacementNames.TileCentres, 0.65, 0.55)]
+    [InlineData(TpsPlacementNames.VidluCode, 0.6, 0.5)]
+    public void SampledFullStrengthWarpsAreInvertedWhereTheyAreMarkedValid(string placement, float minInverseValid, float minTrainedValid)
     {
         using var scope = NewDisposeScope();
         // What 1w-p2 relies on, over the sampler's own warps at the CPU-scale size: the teacher's output mapped back
         // to the clean frame is in the right place wherever it is marked valid, and most of the frame survives both
-        // the teacher's inverse and the student's warp (measured here: 73 % and 66 %; a single warp keeps 82 %).
+        // the teacher's inverse and the student's warp (measured here: 73 % and 66 % with tile centres, where a single
+        // warp keeps 82 %; 68 % and 57 % with the authors' control points, whose warps are stronger).
         const int n = 64, size = 64;
         var ramp = linspace(0, 1, size).view(1, 1, 1, size).expand(n, 2, size, size) + linspace(0, 1, size).view(1, 1, size, 1);
         using var generator = new Generator(11);
-        var perturbation = new PhTpsPerturbation(0, 1, TpsPlacementNames.TileCentres);
+        var perturbation = new PhTpsPerturbation(0, 1, placement);
         using var teacher = perturbation.Sample(n, size, size, CPU, generator);
         using var student = perturbation.Sample(n, size, size, CPU, generator);
 
@@ -199,8 +202,33 @@ public class PhTpsTests
         float inverseValid = valid.to(ScalarType.Float32).mean().item<float>();
         float trainedValid = trained.to(ScalarType.Float32).mean().item<float>();
         Assert.True(maxError < 0.02, $"max misplacement {maxError} (half a pixel is 0.016)");
-        Assert.True(inverseValid > 0.65, $"valid after the teacher's inverse: {inverseValid}");
-        Assert.True(trainedValid > 0.55, $"valid for the student's loss: {trainedValid}");
+        Assert.True(inverseValid > minInverseValid, $"valid after the teacher's inverse: {inverseValid}");
+        Assert.True(trainedValid > minTrainedValid, $"valid for the student's loss: {trainedValid}");
         Assert.True(trainedValid < inverseValid, "the student's warp can only drop pixels");
+    }
+
+    [Fact]
+    public void TheAuthorsControlPointsWarpFartherAndMaskMoreThanTileCentres()
+    {
+        using var scope = NewDisposeScope();
+        // The same N(0, 0.1) offsets at both placements. Measured here on 256 warps of 64x64: mean displacement 0.224
+        // against 0.131 image sides (1.7x), masked 24.7 % of the pixels against 18.4 %.
+        const int n = 256, size = 64;
+        var coordinates = linspace(-1, 1, size);
+        var identity = stack([coordinates.view(1, size).expand(size, size), coordinates.view(size, 1).expand(size, size)], 2).unsqueeze(0);
+        (float Displacement, float Masked) Measure(string placement)
+        {
+            using var generator = new Generator(11);
+            using var sample = (PhTpsSample)new PhTpsPerturbation(0, 1, placement).Sample(n, size, size, CPU, generator);
+            float displacement = ((sample.Grid - identity) / 2).square().sum(3).sqrt().mean().item<float>();
+            return (displacement, 1 - sample.ValidMask().to(ScalarType.Float32).mean().item<float>());
+        }
+
+        var tiles = Measure(TpsPlacementNames.TileCentres);
+        var authors = Measure(TpsPlacementNames.VidluCode);
+
+        Assert.InRange(authors.Displacement / tiles.Displacement, 1.5, 1.9);
+        Assert.InRange(tiles.Displacement, 0.11, 0.15);
+        Assert.True(authors.Masked > tiles.Masked + 0.03, $"masked {authors.Masked} vs {tiles.Masked}");
     }
 }

@@ -166,8 +166,8 @@ public sealed class AlgorithmConfig
 
     /// <summary>1w-p2 with the simple teacher: whether the teacher's pass (the student, in train mode, on the teacher's
     /// perturbed input) updates BN running statistics. update = the authors' code (vidlu switches tracking off there
-    /// only when pert_bn_stats_updating is set, default false); freeze = leave them to clean batches, like every other
-    /// perturbed pass (trainer 2026.12.1's behaviour).</summary>
+    /// only when pert_bn_stats_updating is set, default false); freeze = leave them to clean batches, as the student's
+    /// perturbed pass does by default (trainer 2026.12.1's behaviour).</summary>
     public string P2TeacherBnStats { get; set; } = BnStatsNames.Update;
 
     /// <summary>Apply the perturbation to labeled images as a plain augmentation ("supervised PhTPS-aug").</summary>

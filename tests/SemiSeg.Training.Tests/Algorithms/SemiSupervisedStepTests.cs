@@ -26,7 +26,11 @@ public class SemiSupervisedStepTests
         return (new SemiSupervisedStep(config, true, 3, student, meanTeacher, perturbation, optimizer), perturbation, student, meanTeacher);
     }
 
-    private static bool HasGradient(Tensor? t) => t is not null && t.grad is Tensor g && g.abs().sum().item<float>() > 0;
+    /// <summary>Whether backward reached the tensor: a defined gradient. Not its values: with TorchSharp 0.107 the
+    /// gradient that conv2d sends to a leaf input sometimes comes back NaN when a garbage collection runs between forward
+    /// and backward (reproduced with a bare conv2d; parameters' gradients stay finite), which made the value-based check
+    /// of this class flaky. A branch cut off by no_grad or detach leaves the gradient undefined, which is what matters.</summary>
+    private static bool HasGradient(Tensor? t) => t?.grad is not null;
 
     [Theory]
     [InlineData(TeacherNames.Simple, VariantNames.OneWayPerturbStudent, true, false)]

@@ -480,7 +480,7 @@ public static class SweepReportWriter
             {
                 MiouClassesNames.All => "over all classes, a class absent from both ground truth and prediction counting as 0 (data.miou_classes: all, as the authors' code)",
                 MiouClassesNames.Present => "over the classes present in ground truth or prediction (data.miou_classes: present)",
-                null => "over the classes present in ground truth or prediction (not recorded: written before trainer 2026.12.2, which always averaged so)",
+                null => "over the classes present in ground truth or prediction (not recorded: written before trainer 2026.12.3, which always averaged so)",
                 _ => $"'{way}' (unknown)",
             })
             .Order(StringComparer.Ordinal)

@@ -27,7 +27,7 @@ public sealed record Evaluation(
 public sealed record CheckpointWritten(int Step, string Path);
 
 /// <summary>The outcome of a finished run, written as result.json. <see cref="MiouClasses"/> says how mIoU was averaged
-/// (data.miou_classes; absent for classification and in results written before trainer 2026.12.2, which averaged over
+/// (data.miou_classes; absent for classification and in results written before trainer 2026.12.3, which averaged over
 /// the present classes).</summary>
 public sealed record RunResult(
     [property: JsonPropertyName("name")] string Name,

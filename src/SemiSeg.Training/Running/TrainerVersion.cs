@@ -8,5 +8,5 @@ namespace SemiSeg.Training.Running;
 /// </summary>
 public static class TrainerVersion
 {
-    public const string Current = "2026.12.2";
+    public const string Current = "2026.12.3";
 }

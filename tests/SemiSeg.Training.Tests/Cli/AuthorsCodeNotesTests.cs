@@ -67,7 +67,7 @@ public class AuthorsCodeNotesTests
 
         Assert.StartsWith("over all classes, a class absent from both ground truth and prediction counting as 0", SweepReportWriter.MiouAveraging([all, all]));
         Assert.StartsWith("over the classes present in ground truth or prediction (data.miou_classes: present)", SweepReportWriter.MiouAveraging([present]));
-        Assert.Contains("not recorded: written before trainer 2026.12.2", SweepReportWriter.MiouAveraging([old]));
+        Assert.Contains("not recorded: written before trainer 2026.12.3", SweepReportWriter.MiouAveraging([old]));
         // Mixed sweeps list every averaging, so a table that mixes them cannot hide it.
         Assert.Equal(2, SweepReportWriter.MiouAveraging([all, present])!.Split("; ").Length);
         Assert.Null(SweepReportWriter.MiouAveraging([accuracy]));

@@ -20,6 +20,12 @@ public sealed record TrainerEvent(
     public const string CheckpointType = "checkpoint";
     public const string EvaluationType = "evaluation";
 
+    /// <summary>A step finished (between progress lines; at most about one a second): proof of life for stall detection.</summary>
+    public const string AliveType = "alive";
+
+    /// <summary>An evaluation starts (it ends with an <see cref="EvaluationType"/> event): a long phase without steps.</summary>
+    public const string EvaluatingType = "evaluating";
+
     public string ToLine() => Prefix + JsonSerializer.Serialize(this, Options);
 
     /// <summary>The event on a line, or null for an ordinary log line.</summary>

@@ -115,11 +115,26 @@ public static class TrainCommand
 }
 
 /// <summary>Plain lines plus one <see cref="TrainerEvent"/> line per step, checkpoint and evaluation.</summary>
-public sealed class EventsObserver(TextWriter writer) : IRunObserver
+public sealed class EventsObserver(TextWriter writer, TimeProvider? time = null) : IRunObserver
 {
+    /// <summary>Alive events are written at most this often (a fast trainer's steps would flood the pipe).</summary>
+    public static readonly TimeSpan AliveInterval = TimeSpan.FromSeconds(1);
+
     private readonly PlainObserver plain = new(writer);
+    private readonly TimeProvider clock = time ?? TimeProvider.System;
+    private long lastWrite = (time ?? TimeProvider.System).GetTimestamp();
 
     public void OnStep(StepProgress p) => Write(new TrainerEvent(TrainerEvent.StepType, p.Step, p.TotalSteps, p.Losses.Total, p.ImagesPerSecond, p.EstimatedRemaining.TotalSeconds));
+
+    public void OnStepFinished(int step)
+    {
+        if (clock.GetElapsedTime(lastWrite) >= AliveInterval)
+        {
+            Write(new TrainerEvent(TrainerEvent.AliveType, step));
+        }
+    }
+
+    public void OnEvaluationStarting(int step) => Write(new TrainerEvent(TrainerEvent.EvaluatingType, step));
 
     public void OnEvaluation(Evaluation e)
     {
@@ -135,6 +150,7 @@ public sealed class EventsObserver(TextWriter writer) : IRunObserver
     {
         writer.WriteLine(e.ToLine());
         writer.Flush();
+        lastWrite = clock.GetTimestamp();
     }
 }
 

@@ -11,13 +11,26 @@ public sealed record ExecutionOutcome(RunState State, string? ResultJson, string
     public static ExecutionOutcome Cancelled() => new(RunState.Cancelled, null, null, []);
 }
 
-/// <summary>What an executor tells the worker while it runs.</summary>
+/// <summary>What an executor tells the worker while it runs. Every report is also a sign of life for stall detection
+/// (<see cref="StallDetector"/>): an attempt that reports nothing for longer than its allowance is killed as hung.</summary>
 public interface IExecutionReporter
 {
+    /// <summary>A progress line (every log_every steps).</summary>
     void Progress(RunProgress progress);
 
+    /// <summary>The trainer finished <paramref name="step"/> (a lighter sign of life than <see cref="Progress"/>).</summary>
+    void Alive(int step)
+    {
+    }
+
+    /// <summary>An evaluation started (true) or ended (false): a long phase with its own allowance.</summary>
+    void Evaluating(bool started)
+    {
+    }
+
     /// <summary>A checkpoint was written locally; the worker uploads it (with <paramref name="companions"/>, e.g. the
-    /// metrics log up to that step) and records it with the run grain.</summary>
+    /// metrics log up to that step) and records it with the run grain. Never throws: an upload that fails is retried
+    /// later (the newest checkpoint supersedes older ones that were not uploaded yet).</summary>
     Task CheckpointAsync(int step, string localFile, IReadOnlyList<string> companions);
 }
 

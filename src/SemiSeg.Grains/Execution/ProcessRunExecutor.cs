@@ -12,6 +12,8 @@ namespace SemiSeg.Grains.Execution;
 /// </summary>
 public sealed class ProcessRunExecutor(TrainerCommand command, ILogger<ProcessRunExecutor> log) : IRunExecutor
 {
+    private const string NnpackWarning = "Could not initialize NNPACK!";
+
     public async Task<ExecutionOutcome> ExecuteAsync(RunExecution execution, IExecutionReporter reporter, CancellationToken cancellation)
     {
         string output = Path.Combine(execution.WorkDirectory, "out");
@@ -58,6 +60,12 @@ public sealed class ProcessRunExecutor(TrainerCommand command, ILogger<ProcessRu
             {
                 return;
             }
+            if (e.Data.Contains(NnpackWarning, StringComparison.Ordinal))
+            {
+                // The trainer quiets libtorch's warnings (TorchLogging) unless TORCH_CPP_LOG_LEVEL asks for them; this
+                // one, repeated on every convolution of a CPU NNPACK does not support, would push the real error out.
+                return;
+            }
             lock (errors)
             {
                 errors.Enqueue(e.Data);
@@ -81,6 +89,15 @@ public sealed class ProcessRunExecutor(TrainerCommand command, ILogger<ProcessRu
             {
                 case TrainerEvent.StepType:
                     reporter.Progress(new RunProgress(ev.Step, ev.Total ?? 0, ev.Loss ?? double.NaN, ev.ImagesPerSecond ?? 0, ev.EtaSeconds ?? 0));
+                    break;
+                case TrainerEvent.AliveType:
+                    reporter.Alive(ev.Step);
+                    break;
+                case TrainerEvent.EvaluatingType:
+                    reporter.Evaluating(started: true);
+                    break;
+                case TrainerEvent.EvaluationType:
+                    reporter.Evaluating(started: false);
                     break;
                 case TrainerEvent.CheckpointType when ev.Path is not null:
                     lock (pending)

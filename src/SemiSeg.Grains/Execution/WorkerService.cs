@@ -24,6 +24,12 @@ public sealed class WorkerOptions
     /// <summary>Keep attempt folders after the run (for debugging); by default they are deleted once stored.</summary>
     public bool KeepWorkFiles { get; set; }
 
+    /// <summary>When a trainer that stopped making progress is killed as hung.</summary>
+    public StallOptions Stall { get; set; } = new();
+
+    /// <summary>The longest wait between two tries to deliver a finished attempt (retries start at 1 s and double).</summary>
+    public TimeSpan MaxDeliveryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     public static List<string> CpuSlots(int count) => Enumerable.Repeat("cpu", count).ToList();
 
     public static List<string> Gpus(IEnumerable<int> ids) => ids.Select(id => $"cuda:{id}").ToList();
@@ -33,8 +39,17 @@ public sealed class WorkerOptions
 /// Runs on every worker silo: each slot pulls a run from an active sweep when it is free (so no slot ever holds two
 /// runs), claims an attempt from the run grain, executes it off the grain scheduler, heartbeats, uploads checkpoints
 /// and results to the store, and reports the end. A slot whose heartbeat is answered "stale" or "cancel" kills its
-/// attempt at once.
+/// attempt at once; an attempt whose trainer stops making progress is killed as hung (<see cref="StallDetector"/>) and
+/// reported as a failed attempt, so the run resumes from its last checkpoint.
 /// </summary>
+/// <remarks>
+/// Nothing finished is thrown away because storage is briefly away: a finished attempt's outcome, files and newest
+/// checkpoint are delivered with retries (1 s doubling to <see cref="WorkerOptions.MaxDeliveryDelay"/>) while the slot
+/// keeps heartbeating, so the run stays running and is not declared lost. A success is also written to the outbox
+/// (<see cref="Outbox"/>, WORK/outbox) first and delivered at the next start if the worker stops before the store
+/// is back. Checkpoint uploads that fail are retried with the next checkpoint or at the end; only a checkpoint the run
+/// grain recorded is ever resumed from.
+/// </remarks>
 public sealed partial class WorkerService(
     IGrainFactory grains,
     ILocalSiloDetails silo,
@@ -57,6 +72,7 @@ public sealed partial class WorkerService(
         })
         .Build();
 
+    private readonly Outbox outbox = new(worker.WorkDirectory);
     private string[] activeSweeps = [];
     private DateTimeOffset sweepsFetchedAt = DateTimeOffset.MinValue;
     private int roundRobin;
@@ -68,7 +84,9 @@ public sealed partial class WorkerService(
             return Task.CompletedTask;
         }
         log.LogInformation("Worker {Worker}: {Slots} slots ({Devices})", worker.Name, worker.Devices.Count, string.Join(", ", worker.Devices));
-        return Task.WhenAll(worker.Devices.Select((device, i) => Task.Run(() => SlotLoop(new WorkerSlot(silo.SiloAddress, worker.Name, i, device), stopping), CancellationToken.None)));
+        var redeliveries = ResumeOutbox(stopping);
+        var slots = worker.Devices.Select((device, i) => Task.Run(() => SlotLoop(new WorkerSlot(silo.SiloAddress, worker.Name, i, device), stopping), CancellationToken.None));
+        return Task.WhenAll(slots.Concat(redeliveries));
     }
 
     private async Task SlotLoop(WorkerSlot slot, CancellationToken stopping)
@@ -134,47 +152,197 @@ public sealed partial class WorkerService(
             return;
         }
 
-        int attempt = begin.Attempt;
-        string runDirectory = ConfinedPaths.Combine(worker.WorkDirectory, ticket.RunKey);
-        string workDirectory = Path.Combine(runDirectory, $"attempt-{attempt}");
-        using var kill = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var reporter = new Reporter(store, run, StorePaths.Attempt(ticket.RunKey, attempt), attempt, kill);
-        string? resume = begin.ResumeCheckpoint;
-        if (resume is not null && !StorePaths.IsCheckpointOf(ticket.RunKey, resume))
+        using var attempt = new RunningAttempt(ticket, begin.Attempt, AttemptFolder(ticket.RunKey, begin.Attempt), worker.Stall, time, stopping, log);
+        attempt.Uploads = new CheckpointUploads(store, run, StorePaths.Attempt(ticket.RunKey, attempt.Number), attempt.Number, attempt.MarkStale);
+        using var stopHeartbeats = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        // Heartbeats start before the checkpoint download: a slow download is not a lost attempt.
+        var heartbeats = Heartbeats(run, attempt, stopHeartbeats.Token);
+        bool keepFolder = false;
+        try
         {
-            RefusedCheckpoint(log, ticket.RunKey, SafeNames.Show(resume));
+            var outcome = await Execute(attempt, begin, slot);
+            if (attempt.Stale && outcome.State != RunState.Succeeded)
+            {
+                log.LogWarning("{Run}: attempt {Attempt} is stale (the run moved on); its outcome is dropped", ticket.RunKey, attempt.Number);
+                return;
+            }
+            keepFolder = !await Deliver(attempt, outcome, run, sweep, stopping);
+        }
+        finally
+        {
+            await stopHeartbeats.CancelAsync();
+            await heartbeats;
+            if (!keepFolder && !worker.KeepWorkFiles)
+            {
+                DeleteAttemptFolder(ticket.RunKey, attempt.Number);
+            }
+        }
+    }
+
+    /// <summary>Downloads the checkpoint to resume from and runs the attempt; a hung trainer's end becomes a failure.</summary>
+    private async Task<ExecutionOutcome> Execute(RunningAttempt attempt, BeginReply begin, WorkerSlot slot)
+    {
+        string runKey = attempt.Ticket.RunKey;
+        string? resume = begin.ResumeCheckpoint;
+        if (resume is not null && !StorePaths.IsCheckpointOf(runKey, resume))
+        {
+            RefusedCheckpoint(log, runKey, SafeNames.Show(resume));
             resume = null;
         }
         if (resume is not null)
         {
-            await DownloadCheckpoint(resume, workDirectory, stopping);
+            try
+            {
+                await DownloadCheckpoint(resume, attempt.Folder, attempt.Kill.Token);
+            }
+            catch (Exception e) when (!attempt.Kill.IsCancellationRequested)
+            {
+                // The store is away: hand the run back (a lost attempt: it goes to the front of the queue).
+                LogResumeDownloadFailed(log, runKey, attempt.Number, resume, e.Message);
+                return ExecutionOutcome.Cancelled();
+            }
+            catch (OperationCanceledException)
+            {
+                return ExecutionOutcome.Cancelled();
+            }
         }
-        using var heartbeats = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var heartbeat = Heartbeats(run, attempt, reporter, kill, heartbeats.Token);
-        var outcome = await executor.ExecuteAsync(new RunExecution(ticket.RunKey, attempt, ticket.ConfigJson, slot, resume, workDirectory), reporter, kill.Token);
-        await heartbeats.CancelAsync();
-        await heartbeat;
+        var outcome = await executor.ExecuteAsync(new RunExecution(runKey, attempt.Number, attempt.Ticket.ConfigJson, slot, resume, attempt.Folder), attempt, attempt.Kill.Token);
+        if (attempt.StallReason is string stalled)
+        {
+            return new ExecutionOutcome(RunState.Failed, null, stalled, outcome.Files);
+        }
+        if (outcome.State == RunState.Succeeded && ResultProblem(outcome.ResultJson) is string problem)
+        {
+            return new ExecutionOutcome(RunState.Failed, null, $"the trainer's result.json cannot be read ({problem})", outcome.Files);
+        }
+        return outcome;
+    }
 
-        if (reporter.Stale)
+    /// <summary>Reports a finished attempt. Returns false when it is left in the outbox (the worker is stopping).</summary>
+    private async Task<bool> Deliver(RunningAttempt attempt, ExecutionOutcome outcome, IRunGrain run, ISweepGrain sweep, CancellationToken stopping)
+    {
+        attempt.Finishing = true;
+        var newest = attempt.Uploads!.Newest;
+        var entry = new OutboxEntry(attempt.Ticket.SweepId, attempt.Ticket.RunKey, attempt.Number, outcome.State, outcome.ResultJson, outcome.Error,
+            outcome.Files, newest?.File, newest?.Step);
+        if (outcome.State == RunState.Cancelled)
         {
-            log.LogWarning("{Run}: attempt {Attempt} is stale (the run moved on); its outcome is dropped", ticket.RunKey, attempt);
-            return;
+            // Cancelled, or stopped with its silo: reported once; if that fails the lease runs out and the run is re-queued.
+            try
+            {
+                var snapshot = await calls.ExecuteAsync(async _ => await run.Complete(entry.End), CancellationToken.None);
+                await calls.ExecuteAsync(async _ => await sweep.OnRunChanged(snapshot), CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("{Run}: could not report the end of cancelled attempt {Attempt}: {Message}", entry.RunKey, entry.Attempt, e.Message);
+            }
+            return true;
         }
-        string prefix = StorePaths.Attempt(ticket.RunKey, attempt);
-        foreach (string file in outcome.Files)
+        // A success waits in the outbox until it is delivered, across a restart of this worker if need be; a failure
+        // is retried while this attempt is current (it only moves the run on to another attempt).
+        bool durable = outcome.State == RunState.Succeeded;
+        if (durable)
         {
-            await store.UploadFileAsync($"{prefix}/{Path.GetFileName(file)}", file, CancellationToken.None);
+            outbox.Save(entry);
         }
-        var end = new AttemptEnd(attempt, outcome.State, outcome.ResultJson, outcome.Error);
-        var snapshot = await calls.ExecuteAsync(async _ => await run.Complete(end), CancellationToken.None);
-        await calls.ExecuteAsync(async _ => await sweep.OnRunChanged(snapshot), CancellationToken.None);
-        if (!worker.KeepWorkFiles && snapshot.State.IsTerminal())
+        bool delivered = await DeliverWithRetries(entry, attempt.Uploads, run, sweep, giveUp: () => !durable && attempt.Stale, stopping);
+        if (delivered && durable)
         {
-            TryDelete(runDirectory);
+            outbox.Remove(entry);
+        }
+        return delivered || !durable;
+    }
+
+    /// <summary>Uploads the newest checkpoint and the attempt's files, then reports the end, retrying everything with
+    /// backoff until it went through. False when stopped (or given up) first.</summary>
+    private async Task<bool> DeliverWithRetries(OutboxEntry entry, CheckpointUploads uploads, IRunGrain run, ISweepGrain sweep, Func<bool> giveUp, CancellationToken stopping)
+    {
+        string prefix = StorePaths.Attempt(entry.RunKey, entry.Attempt);
+        var uploaded = new HashSet<string>(StringComparer.Ordinal);
+        var delay = TimeSpan.FromSeconds(1);
+        for (int tries = 1; ; tries++)
+        {
+            try
+            {
+                await uploads.FlushAsync(stopping);
+                foreach (string file in entry.Files.Where(f => !uploaded.Contains(f)))
+                {
+                    if (File.Exists(file))
+                    {
+                        await store.UploadFileAsync($"{prefix}/{Path.GetFileName(file)}", file, stopping);
+                    }
+                    uploaded.Add(file);
+                }
+                var snapshot = await run.Complete(entry.End);
+                await sweep.OnRunChanged(snapshot);
+                if (tries > 1)
+                {
+                    LogDelivered(log, entry.RunKey, entry.Attempt, entry.State, tries);
+                }
+                return true;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                if (giveUp())
+                {
+                    log.LogWarning("{Run}: attempt {Attempt} is stale (the run moved on); its {State} end is dropped", entry.RunKey, entry.Attempt, entry.State);
+                    return false;
+                }
+                LogDeliveryRetry(log, entry.RunKey, entry.Attempt, entry.State, tries, delay.TotalSeconds, e.GetBaseException().Message);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            try
+            {
+                await Task.Delay(delay, time, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            delay = delay * 2 < worker.MaxDeliveryDelay ? delay * 2 : worker.MaxDeliveryDelay;
         }
     }
 
-    private async Task Heartbeats(IRunGrain run, int attempt, Reporter reporter, CancellationTokenSource kill, CancellationToken stop)
+    /// <summary>Delivers the successes a previous run of this worker finished but could not deliver (the store was away
+    /// when it stopped). The run grain accepts a success of an earlier attempt while the run has no result.</summary>
+    private List<Task> ResumeOutbox(CancellationToken stopping)
+    {
+        var redeliveries = new List<Task>();
+        foreach (var entry in outbox.Load((file, e) => log.LogWarning("Outbox entry {File} cannot be read ({Message}); it is left alone", file, e.Message)))
+        {
+            if (entry.State != RunState.Succeeded)
+            {
+                outbox.Remove(entry);
+                DeleteAttemptFolder(entry.RunKey, entry.Attempt);
+                continue;
+            }
+            LogRedelivering(log, entry.RunKey, entry.Attempt);
+            var run = grains.GetGrain<IRunGrain>(entry.RunKey);
+            var uploads = new CheckpointUploads(store, run, StorePaths.Attempt(entry.RunKey, entry.Attempt), entry.Attempt, onRejected: () => { });
+            if (entry.Checkpoint is not null && entry.CheckpointStep is int step)
+            {
+                uploads.Add(step, entry.Checkpoint, []);
+            }
+            redeliveries.Add(Task.Run(async () =>
+            {
+                if (await DeliverWithRetries(entry, uploads, run, grains.GetGrain<ISweepGrain>(entry.SweepId), giveUp: () => false, stopping))
+                {
+                    outbox.Remove(entry);
+                    if (!worker.KeepWorkFiles)
+                    {
+                        DeleteAttemptFolder(entry.RunKey, entry.Attempt);
+                    }
+                }
+            }, CancellationToken.None));
+        }
+        return redeliveries;
+    }
+
+    private async Task Heartbeats(IRunGrain run, RunningAttempt attempt, CancellationToken stop)
     {
         var lastAnswer = time.GetUtcNow();
         while (!stop.IsCancellationRequested)
@@ -182,15 +350,27 @@ public sealed partial class WorkerService(
             try
             {
                 await Task.Delay(options.HeartbeatInterval, time, stop);
-                var reply = await run.Heartbeat(attempt, reporter.LatestProgress);
-                lastAnswer = time.GetUtcNow();
-                if (reply != HeartbeatReply.Continue)
+                if (attempt.CheckStall() is string stalled)
                 {
-                    reporter.Stale = reply == HeartbeatReply.Stale;
-                    log.LogInformation("Run {Run} attempt {Attempt}: {Reply}, stopping it", run.GetPrimaryKeyString(), attempt, reply);
-                    await kill.CancelAsync();
+                    LogStalled(log, attempt.Ticket.RunKey, attempt.Number, stalled);
+                    await attempt.Kill.CancelAsync(); // reported as a failed attempt; the run resumes from its last checkpoint
+                }
+                var reply = await run.Heartbeat(attempt.Number, attempt.LatestProgress);
+                lastAnswer = time.GetUtcNow();
+                if (reply == HeartbeatReply.Continue || (reply == HeartbeatReply.Cancel && attempt.Finishing))
+                {
+                    continue; // a finished training is delivered even if the run was cancelled meanwhile
+                }
+                if (!attempt.Kill.IsCancellationRequested || reply == HeartbeatReply.Stale)
+                {
+                    log.LogInformation("Run {Run} attempt {Attempt}: {Reply}, stopping it", attempt.Ticket.RunKey, attempt.Number, reply);
+                }
+                if (reply == HeartbeatReply.Stale)
+                {
+                    attempt.MarkStale();
                     return;
                 }
+                await attempt.CancelAsync();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -198,12 +378,12 @@ public sealed partial class WorkerService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // Cut off from the cluster for longer than a lease: the run has surely moved on; stop writing.
-                if (time.GetUtcNow() - lastAnswer > options.LeaseTimeout)
+                // Cut off from the cluster for longer than a lease while training: the run has surely moved on; stop
+                // writing. A finished attempt keeps trying to deliver (the run grain decides whether it is still wanted).
+                if (!attempt.Finishing && time.GetUtcNow() - lastAnswer > options.LeaseTimeout)
                 {
-                    reporter.Stale = true;
-                    log.LogWarning("Run {Run} attempt {Attempt}: no heartbeat answer for {Timeout}; stopping it", run.GetPrimaryKeyString(), attempt, options.LeaseTimeout);
-                    await kill.CancelAsync();
+                    log.LogWarning("Run {Run} attempt {Attempt}: no heartbeat answer for {Timeout}; stopping it", attempt.Ticket.RunKey, attempt.Number, options.LeaseTimeout);
+                    attempt.MarkStale();
                     return;
                 }
             }
@@ -223,12 +403,41 @@ public sealed partial class WorkerService(
         await store.DownloadFileAsync(metrics, Path.Combine(workDirectory, "out", "metrics.jsonl"), cancellation);
     }
 
-    /// <summary>Deletes a folder of this worker's, never anything outside its work folder.</summary>
-    private void TryDelete(string directory)
+    /// <summary>An attempt's local folder, WORK/KEY/attempt-N (strictly inside the work folder, or an exception).</summary>
+    private string AttemptFolder(string runKey, int attempt) => ConfinedPaths.Combine(worker.WorkDirectory, runKey, $"attempt-{attempt}");
+
+    /// <summary>Deletes an attempt's local folder, and the run's folder when it is left empty; never anything outside
+    /// the work folder.</summary>
+    private void DeleteAttemptFolder(string runKey, int attempt)
     {
-        if (ConfinedPaths.TryDeleteDirectory(worker.WorkDirectory, directory) is string problem)
+        if (SafeNames.KeyProblem(runKey) is not null)
+        {
+            return; // an outbox entry that was tampered with
+        }
+        string folder = AttemptFolder(runKey, attempt);
+        if (ConfinedPaths.TryDeleteDirectory(worker.WorkDirectory, folder) is string problem)
         {
             NotDeleted(log, problem);
+            return;
+        }
+        string runFolder = Path.GetDirectoryName(folder)!;
+        if (Directory.Exists(runFolder) && !Directory.EnumerateFileSystemEntries(runFolder).Any())
+        {
+            ConfinedPaths.TryDeleteDirectory(worker.WorkDirectory, runFolder);
+        }
+    }
+
+    /// <summary>Null when <paramref name="resultJson"/> has what a table needs, else what is wrong with it.</summary>
+    private static string? ResultProblem(string? resultJson)
+    {
+        try
+        {
+            ResultFiles.Outcome(resultJson ?? "", "result.json");
+            return null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return e.Message;
         }
     }
 
@@ -241,29 +450,18 @@ public sealed partial class WorkerService(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work files: {Problem}")]
     private static partial void NotDeleted(ILogger logger, string problem);
 
-    private sealed class Reporter(IArtifactStore store, IRunGrain run, string attemptPrefix, int attempt, CancellationTokenSource kill) : IExecutionReporter
-    {
-        public volatile bool Stale;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Run}: attempt {Attempt} killed: {Reason}")]
+    private static partial void LogStalled(ILogger logger, string run, int attempt, string reason);
 
-        public RunProgress? LatestProgress { get; private set; }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Run}: attempt {Attempt} could not download {Checkpoint} to resume from ({Message}); the run is handed back")]
+    private static partial void LogResumeDownloadFailed(ILogger logger, string run, int attempt, string checkpoint, string message);
 
-        public void Progress(RunProgress progress) => LatestProgress = progress;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Run}: attempt {Attempt} ({State}) not delivered yet, try {Tries} ({Message}); kept on this worker, next try in {Seconds} s")]
+    private static partial void LogDeliveryRetry(ILogger logger, string run, int attempt, RunState state, int tries, double seconds, string message);
 
-        public async Task CheckpointAsync(int step, string localFile, IReadOnlyList<string> companions)
-        {
-            // Every attempt uploads into its own folder; only the run grain's accepted path is ever resumed from.
-            string prefix = $"{attemptPrefix}/checkpoints";
-            string path = $"{prefix}/{Path.GetFileName(localFile)}";
-            await store.UploadFileAsync(path, localFile, kill.Token);
-            foreach (string companion in companions.Where(File.Exists))
-            {
-                await store.UploadFileAsync($"{prefix}/{Path.GetFileName(companion)}", companion, kill.Token);
-            }
-            if (!await run.RecordCheckpoint(attempt, step, path))
-            {
-                Stale = true;
-                await kill.CancelAsync();
-            }
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Run}: attempt {Attempt} ({State}) delivered after {Tries} tries")]
+    private static partial void LogDelivered(ILogger logger, string run, int attempt, RunState state, int tries);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Run}: attempt {Attempt} finished before this worker stopped and was not delivered; delivering it now")]
+    private static partial void LogRedelivering(ILogger logger, string run, int attempt);
 }

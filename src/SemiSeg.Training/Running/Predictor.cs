@@ -47,6 +47,7 @@ public static class Predictor
     /// <summary>Predicts with a given config.json (or YAML run config) and checkpoint; see the run-folder overload.</summary>
     public static RunPrediction Predict(string configPath, string checkpointPath, int count, string device = "cpu", bool useTeacher = false, string? dataRoot = null)
     {
+        TorchLogging.Quiet();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var (config, configHashes) = ReadConfig(configPath);
         if (!DatasetNames.IsSegmentation(config.Data.Dataset))

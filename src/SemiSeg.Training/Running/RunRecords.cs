@@ -54,6 +54,16 @@ public interface IRunObserver
     {
     }
 
+    /// <summary>Every finished step (OnStep comes only every log_every steps): proof of life for a watching worker.</summary>
+    void OnStepFinished(int step)
+    {
+    }
+
+    /// <summary>An evaluation of the student starts (OnEvaluation follows when it ends).</summary>
+    void OnEvaluationStarting(int step)
+    {
+    }
+
     void OnEvaluation(Evaluation evaluation)
     {
     }

@@ -34,6 +34,7 @@ public static class Trainer
         // The weights' hash is part of config.json (and of a sweep's run key, where the submitter pinned it already).
         PretrainedEncoders.Pin(config.Model);
         var observer = request.Observer ?? new SilentObserver();
+        TorchLogging.Quiet();
         var device = DeviceParser.Parse(request.Device);
         if (config.Schedule.Threads > 0)
         {
@@ -120,6 +121,7 @@ public static class Trainer
                 throw new InvalidOperationException($"Training diverged at step {s}: loss is {losses.Total}. Lower the learning rates or alpha in the run config.");
             }
             windowSteps++;
+            observer.OnStepFinished(s);
 
             if (s % config.Schedule.LogEvery == 0 || s == config.Schedule.Steps)
             {
@@ -136,6 +138,7 @@ public static class Trainer
             bool last = s == config.Schedule.Steps;
             if (last || (config.Schedule.EvalEvery > 0 && s % config.Schedule.EvalEvery == 0))
             {
+                observer.OnEvaluationStarting(s);
                 lastEvaluation = Evaluate(student, val, config, device, s);
                 metrics.Evaluation(lastEvaluation);
                 tensorBoard?.Evaluation(lastEvaluation);
@@ -147,7 +150,11 @@ public static class Trainer
             }
         }
 
-        lastEvaluation ??= Evaluate(student, val, config, device, config.Schedule.Steps);
+        if (lastEvaluation is null)
+        {
+            observer.OnEvaluationStarting(config.Schedule.Steps);
+            lastEvaluation = Evaluate(student, val, config, device, config.Schedule.Steps);
+        }
         var result = new RunResult(config.Name, lastEvaluation.Metric, info.IsSegmentation ? config.Data.MiouClasses : null, lastEvaluation.Value, lastEvaluation.PixelAccuracy, lastEvaluation.AllBackgroundValue, lastEvaluation.PerClass,
             config.Schedule.Steps, clock.Elapsed.TotalSeconds, config.Seed, configHash, info.Identity, labeled.Length, device.ToString(), resumedFrom);
         WriteAtomically(output.Result, JsonSerializer.Serialize(result, ResultJson) + "\n");

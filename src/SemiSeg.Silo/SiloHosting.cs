@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Hosting;
@@ -46,7 +47,13 @@ public static class SiloHosting
             });
         }
 
-        services.AddSingleton(new WorkerOptions { Devices = settings.Devices(), WorkDirectory = settings.WorkDirectory, Name = WorkerName(settings) });
+        services.AddSingleton(new WorkerOptions
+        {
+            Devices = settings.Devices(),
+            WorkDirectory = settings.WorkDirectory,
+            Name = WorkerName(settings),
+            Stall = new StallOptions { Floor = settings.StallTimeout },
+        });
         services.TryAddSingleton(trainer ?? TrainerCommand.NextTo(Path.Combine(AppContext.BaseDirectory, "semiseg.dll")));
         services.TryAddSingleton<IRunExecutor, ProcessRunExecutor>();
         services.AddSingleton<WorkerService>();
@@ -111,12 +118,14 @@ public static class SiloHosting
         {
             var plain = Host.CreateApplicationBuilder();
             plain.Logging.AddRedactingConsole();
+            QuietLibraryLogs(plain.Logging);
             configureHost?.Invoke(plain);
             plain.UseOrleans(Silo);
             return plain.Build();
         }
         var builder = WebApplication.CreateBuilder();
         builder.Logging.AddRedactingConsole();
+        QuietLibraryLogs(builder.Logging);
         configureHost?.Invoke(builder);
         builder.WebHost.UseUrls(settings.DashboardUrls);
         builder.UseOrleans(Silo);
@@ -124,6 +133,17 @@ public static class SiloHosting
         app.MapOrleansDashboard("/dashboard");
         return app;
     }
+
+    /// <summary>
+    /// Keeps the libraries' routine lines out of a silo's log: Orleans and ASP.NET at warning and above, and Polly (the
+    /// resilience pipelines Orleans runs, e.g. for placement, log every execution at information level, half of a
+    /// silo's log) at error only: their retries are routine, and a call that finally fails surfaces as an exception
+    /// in the caller's own log line.
+    /// </summary>
+    public static ILoggingBuilder QuietLibraryLogs(ILoggingBuilder logging) => logging
+        .AddFilter("Orleans", LogLevel.Warning)
+        .AddFilter("Microsoft", LogLevel.Warning)
+        .AddFilter("Polly", LogLevel.Error);
 
     /// <summary>When a silo failed to start because its membership store could not be reached, the error a user can act
     /// on (null for anything else, which is then a bug to report).</summary>

@@ -53,6 +53,11 @@ public sealed record SiloSettings
     /// <summary>Mutual TLS on the silo and gateway endpoints (off unless a certificate is given).</summary>
     public TlsSettings Tls { get; init; } = new();
 
+    /// <summary>A trainer that reports no new step for this long (or 10x its slowest step interval, if longer) is
+    /// killed as hung and its run resumes from its last checkpoint; <see cref="TimeSpan.Zero"/> turns detection off.
+    /// Startup and evaluations have their own allowance (<see cref="Grains.Execution.StallOptions"/>).</summary>
+    public TimeSpan StallTimeout { get; init; } = new Grains.Execution.StallOptions().Floor;
+
     /// <summary>The devices of this silo's slots ("cpu" or "cuda:N").</summary>
     public List<string> Devices() =>
         Gpus.Count > 0 ? Grains.Execution.WorkerOptions.Gpus(Gpus)
@@ -107,6 +112,10 @@ public sealed record SiloSettings
         if (AdvertisedIp is not null && !IPAddress.TryParse(AdvertisedIp, out _))
         {
             throw new SiloSettingsException("--advertised-ip", $"'{AdvertisedIp}' is not an IP address", "give the IP other silos reach this one at (not a host name)");
+        }
+        if (StallTimeout < TimeSpan.Zero)
+        {
+            throw new SiloSettingsException("--stall-timeout", $"{StallTimeout.TotalSeconds} s is negative", "give seconds, e.g. 120 (0 turns stall detection off)");
         }
         foreach (var (name, port) in new[] { ("--silo-port", SiloPort), ("--gateway-port", GatewayPort) })
         {

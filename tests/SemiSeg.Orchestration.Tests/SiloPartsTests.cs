@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 using Orleans.Storage;
 using SemiSeg.Grains;
@@ -57,5 +58,58 @@ public sealed class SiloPartsTests
         Assert.Equal(["cuda:0", "cuda:2"], new SiloSettings { Gpus = [0, 2], Device = "cuda" }.Devices());
         Assert.Equal(["cpu", "cpu", "cpu"], new SiloSettings { Slots = 3 }.Devices());
         Assert.Empty(new SiloSettings { Role = SiloSettings.Coordinator }.Devices());
+    }
+
+    [Fact]
+    public void ANegativeStallTimeoutIsRefused()
+    {
+        var settings = new SiloSettings { StallTimeout = TimeSpan.FromSeconds(-1) };
+        Assert.Equal("--stall-timeout: -1 s is negative. Fix: give seconds, e.g. 120 (0 turns stall detection off)", Assert.Throws<SiloSettingsException>(settings.Validate).Message);
+    }
+
+    [Fact]
+    public void ASilosLogKeepsPollysRoutineLinesOut()
+    {
+        var lines = new List<(string Category, LogLevel Level)>();
+        using var services = new ServiceCollection()
+            .AddLogging(logging => SiloHosting.QuietLibraryLogs(logging.SetMinimumLevel(LogLevel.Debug).AddProvider(new Capture(lines))))
+            .BuildServiceProvider();
+        var factory = services.GetRequiredService<ILoggerFactory>();
+        foreach (string category in new[] { "Polly", "Orleans.Runtime.Placement", "SemiSeg.Grains.Execution.WorkerService" })
+        {
+            var logger = factory.CreateLogger(category);
+            foreach (var level in new[] { LogLevel.Debug, LogLevel.Information, LogLevel.Warning, LogLevel.Error })
+            {
+#pragma warning disable CA2254 // a fixed message: only the level matters here
+                logger.Log(level, "line");
+#pragma warning restore CA2254
+            }
+        }
+        Assert.Equal(
+        [
+            ("Polly", LogLevel.Error),
+            ("Orleans.Runtime.Placement", LogLevel.Warning), ("Orleans.Runtime.Placement", LogLevel.Error),
+            ("SemiSeg.Grains.Execution.WorkerService", LogLevel.Debug), ("SemiSeg.Grains.Execution.WorkerService", LogLevel.Information),
+            ("SemiSeg.Grains.Execution.WorkerService", LogLevel.Warning), ("SemiSeg.Grains.Execution.WorkerService", LogLevel.Error),
+        ], lines);
+    }
+
+    private sealed class Capture(List<(string, LogLevel)> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, List<(string, LogLevel)> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Add((category, logLevel));
+        }
     }
 }

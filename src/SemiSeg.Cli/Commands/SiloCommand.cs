@@ -31,9 +31,14 @@ public static class SiloCommand
         var dashboardUrls = Env(new Option<string?>("--dashboard-urls") { Description = "Serve the dashboard at URL/dashboard, e.g. http://127.0.0.1:8080; env SEMISEG_DASHBOARD_URLS" }, "SEMISEG_DASHBOARD_URLS", null);
         var workDir = Env(new Option<string?>("--work-dir") { Description = "Local folder for attempts' files; env SEMISEG_WORK_DIR" }, "SEMISEG_WORK_DIR", null);
         var tls = new TlsCommandOptions();
+        var stallTimeout = new Option<double>("--stall-timeout")
+        {
+            Description = "Seconds without a new step after which a trainer is killed as hung and its run resumed (or 10x its slowest step, if longer; 0: off); env SEMISEG_STALL_TIMEOUT",
+            DefaultValueFactory = _ => EnvInt("SEMISEG_STALL_TIMEOUT") ?? new SiloSettings().StallTimeout.TotalSeconds,
+        };
         var command = new Command("silo", "Run a coordinator or worker silo of a cluster")
         {
-            role, slots, gpus, device, clustering, connection, clusterId, storage, siloPort, gatewayPort, primaryPort, advertisedIp, dashboardUrls, workDir,
+            role, slots, gpus, device, clustering, connection, clusterId, storage, siloPort, gatewayPort, primaryPort, advertisedIp, dashboardUrls, workDir, stallTimeout,
         };
         tls.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
@@ -55,9 +60,9 @@ public static class SiloCommand
                 DashboardUrls = parse.GetValue(dashboardUrls),
                 WorkDirectory = parse.GetValue(workDir) ?? Path.Combine(Path.GetTempPath(), "semiseg-work"),
                 Tls = tls.Read(parse),
+                StallTimeout = TimeSpan.FromSeconds(parse.GetValue(stallTimeout)),
             };
-            var app = SiloHosting.BuildSiloHost(settings, configureHost: builder =>
-                builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
+            var app = SiloHosting.BuildSiloHost(settings);
             Console.WriteLine($"silo ({settings.Role}, cluster '{settings.ClusterId}', {settings.Clustering}): slots [{string.Join(", ", settings.Devices())}], store {Secrets.Redact(settings.Storage)}"
                 + (settings.DashboardUrls is null ? "" : $", dashboard {settings.DashboardUrls}/dashboard")
                 + (settings.Tls.Enabled ? ", mutual TLS" : settings.AdvertisedIp is null ? "" : ", no TLS: any client that reaches the gateway port can submit and cancel"));

@@ -17,6 +17,10 @@ public sealed class FakeTrainer : IRunExecutor
     /// <summary>Decides whether an attempt fails (by run key and how many attempts of that run started here).</summary>
     public Func<string, int, bool> Fails { get; set; } = (_, _) => false;
 
+    /// <summary>Decides whether an attempt hangs before a step (run key, attempts of that run started here, step): it
+    /// then reports nothing until it is killed, like a trainer process stopped with SIGSTOP.</summary>
+    public Func<string, int, int, bool> Hangs { get; set; } = (_, _, _) => false;
+
     public ConcurrentQueue<(string RunKey, int Attempt, string Worker, int StartStep)> Started { get; } = new();
     public ConcurrentQueue<(string RunKey, int Attempt, string Worker)> Finished { get; } = new();
     public ConcurrentDictionary<string, int> RunningByRun { get; } = new();
@@ -41,6 +45,10 @@ public sealed class FakeTrainer : IRunExecutor
         {
             for (int step = start + 1; step <= Steps; step++)
             {
+                if (Hangs(execution.RunKey, attemptsHere, step))
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, cancellation);
+                }
                 await Task.Delay(StepTime, cancellation);
                 reporter.Progress(new RunProgress(step, Steps, 1.0 / step, 100, (Steps - step) * StepTime.TotalSeconds));
                 if (step % CheckpointEvery == 0 && step < Steps)

@@ -20,13 +20,15 @@ public sealed class TestClusters : IAsyncDisposable
     public string Scratch => scratch;
 
     private readonly string scratch;
+    private readonly bool ownsScratch;
 
-    private TestClusters(InProcessTestCluster cluster, string storage, string scratch)
+    private TestClusters(InProcessTestCluster cluster, string storage, string scratch, bool ownsScratch)
     {
         Cluster = cluster;
         Storage = storage;
         Store = ArtifactStores.Create(storage);
         this.scratch = scratch;
+        this.ownsScratch = ownsScratch;
     }
 
     public IGrainFactory Grains => Cluster.Client;
@@ -41,10 +43,14 @@ public sealed class TestClusters : IAsyncDisposable
 
     /// <param name="storage">A store spec (default: a fresh local folder); grain state goes with it.</param>
     /// <param name="configure">More silo configuration (e.g. a grain call filter that simulates a frozen silo).</param>
+    /// <param name="scratch">The folder for the store (by default) and the silos' work folders; given, it outlives the
+    /// cluster (a second cluster started on it finds what the first left on disk).</param>
+    /// <param name="stallTimeout">The workers' stall timeout (default: the production default).</param>
     public static async Task<TestClusters> StartAsync(IRunExecutor executor, short silos = 2, int slotsPerSilo = 2, OrchestrationOptions? options = null, string? storage = null,
-        Action<Orleans.Hosting.ISiloBuilder>? configure = null)
+        Action<Orleans.Hosting.ISiloBuilder>? configure = null, string? scratch = null, TimeSpan? stallTimeout = null)
     {
-        string scratch = Path.Combine(Path.GetTempPath(), "semiseg-tests", Guid.NewGuid().ToString("N"));
+        bool ownsScratch = scratch is null;
+        scratch ??= Path.Combine(Path.GetTempPath(), "semiseg-tests", Guid.NewGuid().ToString("N"));
         storage ??= $"local:{scratch}/store";
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((siloOptions, silo) =>
@@ -57,12 +63,13 @@ public sealed class TestClusters : IAsyncDisposable
                 Storage = storage,
                 WorkerName = siloOptions.SiloName,
                 WorkDirectory = Path.Combine(scratch, "work", siloOptions.SiloName),
+                StallTimeout = stallTimeout ?? new SiloSettings().StallTimeout,
             }, options ?? FastOptions());
             configure?.Invoke(silo);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        return new TestClusters(cluster, storage, scratch);
+        return new TestClusters(cluster, storage, scratch, ownsScratch);
     }
 
     /// <summary>A run or cell key (32 lowercase hex digits, as the grains require) for a readable test name, e.g.
@@ -121,7 +128,7 @@ public sealed class TestClusters : IAsyncDisposable
         await Cluster.DisposeAsync();
         try
         {
-            if (Directory.Exists(scratch))
+            if (ownsScratch && Directory.Exists(scratch))
             {
                 Directory.Delete(scratch, recursive: true);
             }

@@ -94,7 +94,8 @@ public sealed record RunOutcome(
     [property: Id(2)] double WallSeconds,
     [property: Id(3)] string ResultPath);
 
-/// <summary>A run grain's state as seen from outside.</summary>
+/// <summary>A run grain's state as seen from outside. <see cref="Version"/> grows with every change of the run's
+/// durable state: of two snapshots of a run, the one with the lower version is older.</summary>
 [GenerateSerializer, Immutable, Alias("semiseg.RunSnapshot")]
 public sealed record RunSnapshot(
     [property: Id(0)] string RunKey,
@@ -106,7 +107,8 @@ public sealed record RunSnapshot(
     [property: Id(6)] int? CheckpointStep,
     [property: Id(7)] RunOutcome? Outcome,
     [property: Id(8)] string? Error,
-    [property: Id(9)] int LostAttempts = 0);
+    [property: Id(9)] int LostAttempts = 0,
+    [property: Id(10)] long Version = 0);
 
 public enum BeginKind
 {

@@ -34,6 +34,9 @@ public sealed class RunGrainState
 
     /// <summary>The attempt whose result was committed: its folder in the store is the one kept.</summary>
     [Id(13)] public int? ResultAttempt { get; set; }
+
+    /// <summary>Counts the state's writes: snapshots carry it, so a sweep can tell an old snapshot from a new one.</summary>
+    [Id(14)] public long Version { get; set; }
 }
 
 /// <summary>
@@ -86,7 +89,7 @@ public sealed class RunGrain(
             // Submitted again while being cancelled (Ctrl+C, then the same command): the run goes on. If its worker
             // already stopped it, that end counts as lost (not cancelled) and the run is queued again.
             S.CancelRequested = false;
-            await state.WriteStateAsync();
+            await Save();
         }
         bool reset = S.State switch
         {
@@ -103,7 +106,7 @@ public sealed class RunGrain(
             S.ResultAttempt = null;
             S.Error = null;
             S.CancelRequested = false;
-            await state.WriteStateAsync();
+            await Save();
         }
         return Snapshot();
     }
@@ -131,7 +134,7 @@ public sealed class RunGrain(
         S.Error = null;
         progress = null;
         lastHeartbeat = time.GetUtcNow();
-        await state.WriteStateAsync();
+        await Save();
         log.LogInformation("Run {Run} attempt {Attempt} on {Worker}{Resume}", RunKey, S.Attempt, worker,
             S.CheckpointStep is int step ? $", resuming from step {step}" : "");
         return new BeginReply(BeginKind.Started, S.Attempt, S.CheckpointPath, Snapshot());
@@ -164,7 +167,7 @@ public sealed class RunGrain(
         {
             S.CheckpointStep = step;
             S.CheckpointPath = path;
-            await state.WriteStateAsync();
+            await Save();
         }
         return true;
     }
@@ -213,7 +216,7 @@ public sealed class RunGrain(
         S.Worker = null;
         S.WorkerSilo = null;
         progress = null;
-        await state.WriteStateAsync();
+        await Save();
         log.LogInformation("Run {Run} attempt {Attempt} ended: {State}", RunKey, end.Attempt, S.State);
         return Snapshot();
     }
@@ -236,7 +239,7 @@ public sealed class RunGrain(
             S.Worker = null;
             S.WorkerSilo = null;
             progress = null;
-            await state.WriteStateAsync();
+            await Save();
         }
         return Snapshot();
     }
@@ -246,19 +249,25 @@ public sealed class RunGrain(
         if (S.State == RunState.Pending)
         {
             S.State = RunState.Cancelled;
-            await state.WriteStateAsync();
+            await Save();
         }
         else if (S.State == RunState.Running && !S.CancelRequested)
         {
             S.CancelRequested = true;
-            await state.WriteStateAsync();
+            await Save();
         }
         return Snapshot();
     }
 
     public Task<RunSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
-    private RunSnapshot Snapshot() => new(RunKey, S.State, S.Attempt, S.FailedAttempts, S.Worker, progress, S.CheckpointStep, S.Outcome, S.Error, S.LostAttempts);
+    private RunSnapshot Snapshot() => new(RunKey, S.State, S.Attempt, S.FailedAttempts, S.Worker, progress, S.CheckpointStep, S.Outcome, S.Error, S.LostAttempts, S.Version);
+
+    private Task Save()
+    {
+        S.Version++;
+        return state.WriteStateAsync();
+    }
 
     private bool LeaseLost()
     {
@@ -297,7 +306,7 @@ public sealed class RunGrain(
     {
         int attempt = S.CommittingAttempt!.Value;
         string resultJson = S.CommittingResult!;
-        await state.WriteStateAsync();
+        await Save();
         string path = StorePaths.Result(RunKey);
         using (var content = new MemoryStream(Encoding.UTF8.GetBytes(resultJson)))
         {
@@ -316,7 +325,7 @@ public sealed class RunGrain(
         S.Worker = null;
         S.WorkerSilo = null;
         progress = null;
-        await state.WriteStateAsync();
+        await Save();
         log.LogInformation("Run {Run}: committed the result of attempt {Attempt}", RunKey, attempt);
         await DeleteAbandonedAttempts();
     }

@@ -14,6 +14,10 @@ public sealed class SweepRunEntry
     [Id(2)] public double? WallSeconds { get; set; }
     [Id(3)] public string? Error { get; set; }
     [Id(4)] public int Attempts { get; set; }
+
+    /// <summary>The run grain's version of the newest snapshot applied: older snapshots (e.g. a worker's report that
+    /// arrives after a resubmit reset the run) are ignored.</summary>
+    [Id(5)] public long Version { get; set; }
 }
 
 [GenerateSerializer, Alias("semiseg.SweepGrainState")]
@@ -155,6 +159,7 @@ public sealed class SweepGrain(
                 entry.State = snapshot.State;
                 entry.Error = null;
                 entry.Attempts = snapshot.Attempt;
+                entry.Version = Math.Max(entry.Version, snapshot.Version);
                 if (snapshot.State == RunState.Pending)
                 {
                     queue.Enqueue(snapshot.RunKey, resume: snapshot.Attempt > 0 || snapshot.CheckpointStep is not null);
@@ -242,15 +247,16 @@ public sealed class SweepGrain(
 
     private async Task Apply(RunSnapshot snapshot)
     {
-        if (!S.Runs.TryGetValue(snapshot.RunKey, out var entry))
+        if (!S.Runs.TryGetValue(snapshot.RunKey, out var entry) || snapshot.Version < entry.Version)
         {
-            return;
+            return; // not a run of this sweep, or an old snapshot overtaken by a newer one
         }
         if (snapshot.State == RunState.Pending && dispatchedAt.TryGetValue(snapshot.RunKey, out var at) && time.GetUtcNow() - at < options.LeaseTimeout)
         {
             return; // dispatched a moment ago; the worker has not called Begin yet
         }
         var previous = entry.State;
+        entry.Version = snapshot.Version;
         entry.State = snapshot.State;
         entry.Attempts = snapshot.Attempt;
         entry.Error = snapshot.Error;

@@ -31,7 +31,8 @@ public static class Program
             CliErrors.Error(messages.Contains("Fix:", StringComparison.Ordinal) ? messages : $"{messages} Fix: see 'semiseg{verb} --help'.");
             return CliErrors.UserError;
         }
-        // Async: the client verbs get a token that Ctrl+C and SIGTERM cancel.
-        return parse.InvokeAsync().GetAwaiter().GetResult();
+        // Async: the client verbs get a token that Ctrl+C and SIGTERM cancel. System.CommandLine 2.0.0 only hooks the
+        // signals when given a termination timeout (its default is none): after it, the process ends regardless.
+        return parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) }).GetAwaiter().GetResult();
     }
 }

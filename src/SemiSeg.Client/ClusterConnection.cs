@@ -81,16 +81,26 @@ public sealed class ClusterConnection : IAsyncDisposable
                     throw new ArgumentException($"--clustering: '{settings.Clustering}' is not supported. Fix: use localhost, azure-table or postgres");
             }
         });
+        // The caller's token is the only stop signal: the default console lifetime would also catch Ctrl+C and SIGTERM
+        // and stop the host under the caller, which then could not tell a cancellation from a failed connection.
+        builder.Services.AddSingleton<IHostLifetime, CallerLifetime>();
         var host = builder.Build();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(settings.ConnectTimeout);
+        var starting = host.StartAsync(timeout.Token);
         try
         {
-            await host.StartAsync(timeout.Token);
+            // The Orleans client notices a cancelled start only between its connection attempts: do not wait for it.
+            await starting.WaitAsync(timeout.Token);
         }
-        catch (Exception e) when (!cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            host.Dispose();
+            _ = starting.ContinueWith(_ => host.Dispose(), TaskScheduler.Default);
+            throw;
+        }
+        catch (Exception e)
+        {
+            _ = starting.ContinueWith(_ => host.Dispose(), TaskScheduler.Default);
             throw new ClusterUnreachableException($"cannot reach the cluster '{settings.ClusterId}' ({settings.Clustering}{(settings.Clustering == "localhost" ? $", gateway port {settings.GatewayPort}" : "")}): {(e is OperationCanceledException ? $"no silo answered within {settings.ConnectTimeout.TotalSeconds:F0} s" : Secrets.Redact(e.Message.Split('\n')[0].Trim()))}. Fix: start a silo first (semiseg silo ...) or check the clustering options");
         }
         return new ClusterConnection(host);
@@ -101,6 +111,14 @@ public sealed class ClusterConnection : IAsyncDisposable
         await host.StopAsync();
         host.Dispose();
     }
+}
+
+/// <summary>A host lifetime that waits for nothing and reacts to no signal (see <see cref="ClusterConnection.ConnectAsync"/>).</summary>
+internal sealed class CallerLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>No silo of the cluster answered; the message says which cluster and how to fix it.</summary>

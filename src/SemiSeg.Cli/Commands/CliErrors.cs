@@ -46,7 +46,7 @@ public static class CliErrors
 
     /// <summary>Whether <paramref name="e"/> is the user's to fix (its message names what and how) rather than a bug.</summary>
     public static bool IsUserError(Exception e) =>
-        e is ConfigException or DataFormatException or CheckpointException or ModelConfigException or Reports.Plots.MetricsFileException
+        e is ConfigException or DataFormatException or CheckpointException or ModelConfigException or TrainingDivergedException or Reports.Plots.MetricsFileException
             or Silo.SiloSettingsException or ClusterUnreachableException or UnknownSweepException or ReportInputException or UsageException
             or ArtifactStoreException
         // Thrown with a message for the user by the option checks; its subclasses (out of range, null) are bugs.

@@ -77,7 +77,8 @@ public static class SweepReportWriter
             // The committed result is the truth for a run the sweep did not see finish.
             string? result = await store.ReadTextAsync(StorePaths.Result(run.RunKey), ct);
             string resultFile = $"{where}/{StorePaths.Result(run.RunKey)}";
-            double? value = result is null ? null : Number(result, spec.Report.Metric, resultFile);
+            double? value = result is null ? null : Number(result, spec.Report.Metric, resultFile)
+                ?? throw new ReportInputException($"{resultFile} has no number '{spec.Report.Metric}' (the metric of the sweep's report). Fix: delete it to run that run again (semiseg run / submit), or restore it");
             double? wall = result is null ? null : Number(result, "wall_seconds", resultFile);
             runs.Add(new RunRow(run.RunKey, run.CellKey, run.Seed, run.Labels, result is null ? RunState.Pending : RunState.Succeeded, value, wall, null, 0));
         }
@@ -201,6 +202,10 @@ public static class SweepReportWriter
             if (results.Runs.FirstOrDefault(r => r.Value is double v && !double.IsFinite(v)) is { } bad)
             {
                 throw new JsonException($"run {bad.RunKey} has the non-finite value {bad.Value}");
+            }
+            if (results.Runs.FirstOrDefault(r => r.State == RunState.Succeeded && r.Value is null) is { } empty)
+            {
+                throw new JsonException($"run {empty.RunKey} succeeded without a value");
             }
             return results.Runs.DistinctBy(r => r.RunKey, StringComparer.Ordinal).ToDictionary(r => r.RunKey, StringComparer.Ordinal);
         }

@@ -47,7 +47,7 @@ public static class YamlObjectMapper
                 throw new ConfigException(file, Line(keyNode), field, "unknown field",
                     SuggestField(key, properties.Keys, path));
             }
-            object? value = Convert(valueNode, property.PropertyType, field, file, property.GetValue(target));
+            object? value = Convert(valueNode, property.PropertyType, field, file, property.GetValue(target), AcceptsNull(property));
             property.SetValue(target, value);
         }
     }
@@ -112,10 +112,16 @@ public static class YamlObjectMapper
             .Where(p => p.CanWrite)
             .ToDictionary(p => YamlName(p.Name), StringComparer.Ordinal));
 
-    private static object? Convert(YamlNode node, Type type, string field, string? file, object? current)
+    private static readonly ConcurrentDictionary<PropertyInfo, bool> NullableProperties = new();
+
+    /// <summary>Whether a property is declared nullable (int?, string?): only those take "null" or an empty value; a
+    /// section or list set to null would crash every reader of the config.</summary>
+    private static bool AcceptsNull(PropertyInfo property) =>
+        NullableProperties.GetOrAdd(property, p => new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable);
+
+    private static object? Convert(YamlNode node, Type type, string field, string? file, object? current, bool nullable)
     {
         var underlying = Nullable.GetUnderlyingType(type);
-        bool nullable = underlying is not null || !type.IsValueType;
         type = underlying ?? type;
 
         if (node is YamlScalarNode { Style: ScalarStyle.Plain } nullScalar && IsNull(nullScalar.Value))
@@ -179,7 +185,7 @@ public static class YamlObjectMapper
             var array = Array.CreateInstance(elementType, sequence.Children.Count);
             for (int i = 0; i < sequence.Children.Count; i++)
             {
-                array.SetValue(Convert(sequence.Children[i], elementType, $"{field}[{i}]", file, null), i);
+                array.SetValue(Convert(sequence.Children[i], elementType, $"{field}[{i}]", file, null, Nullable.GetUnderlyingType(elementType) is not null), i);
             }
             return array;
         }

@@ -118,7 +118,7 @@ public static class Trainer
             }
             if (!double.IsFinite(losses.Total))
             {
-                throw new InvalidOperationException($"Training diverged at step {s}: loss is {losses.Total}. Lower the learning rates or alpha in the run config.");
+                throw new TrainingDivergedException($"training diverged at step {s}: the loss is {losses.Total}. Fix: lower the learning rates (optimizer.encoder_lr, optimizer.decoder_lr) or algorithm.alpha in the run config");
             }
             windowSteps++;
             observer.OnStepFinished(s);
@@ -309,3 +309,6 @@ public static class Trainer
 
     private sealed class SilentObserver : IRunObserver;
 }
+
+/// <summary>The loss stopped being a number: the config's learning rates or loss weights are too large for the run.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -108,7 +108,7 @@ public sealed class CliBadInputTests : IDisposable
     public static string WriteResultsFolder(string root)
     {
         var runs = new[] { "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210" }
-            .Select((key, seed) => new RunSpec(key, "cell0", seed, new Dictionary<string, string> { ["teacher"] = "none" }, RunConfigLoader.ToCanonicalJson(new RunConfig { Seed = seed })))
+            .Select((key, seed) => new RunSpec(key, "c0ffee0123456789c0ffee0123456789", seed, new Dictionary<string, string> { ["teacher"] = "none" }, RunConfigLoader.ToCanonicalJson(new RunConfig { Seed = seed })))
             .ToArray();
         var spec = new SweepSpec("fuzzed", "m.yaml", "sweep: fuzzed\n", "sha", new ReportSpec(["teacher"], [], "value"), runs);
         Directory.CreateDirectory(Path.Combine(root, "sweeps", "fuzzed"));

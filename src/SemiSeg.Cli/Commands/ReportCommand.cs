@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SemiSeg.Client;
+using SemiSeg.Security;
 using SemiSeg.Storage;
 
 namespace SemiSeg.Cli.Commands;
@@ -59,13 +60,11 @@ public static class ReportCommand
     }
 
     /// <summary>Why <paramref name="target"/> (not an existing folder) cannot be a sweep id, or null: a file, or
-    /// anything that looks like a path, is a missing folder rather than something to ask a cluster about.</summary>
+    /// anything that breaks the sweep id rule (a path, for one), is a missing folder rather than a question for a cluster.</summary>
     public static string? NotASweepId(string target) =>
         File.Exists(target) ? "is a file, not a sweep's output folder"
-        : target.Length == 0 || target.Contains('/', StringComparison.Ordinal) || target.Contains('\\', StringComparison.Ordinal)
-            || target.StartsWith('.') || target.StartsWith('~') || Path.IsPathRooted(target) || target.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
-            ? "no such folder"
-            : null;
+        : SafeNames.SweepIdProblem(target) is string problem ? $"no such folder (and not a sweep id: it {problem})"
+        : null;
 
     /// <summary>A report from a folder: a semiseg run --out folder (its store/ inside) or a local store itself.</summary>
     public static async Task<(string Folder, string Markdown)> FromFolder(string path, string? sweepId, string? output, ReportOptions options, CancellationToken ct = default)

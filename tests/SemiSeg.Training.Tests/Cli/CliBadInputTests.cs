@@ -95,7 +95,7 @@ public sealed class CliBadInputTests : IDisposable
     {
         var clock = Stopwatch.StartNew();
         var (exit, _, error) = CliRunner.Run("report", Path.Combine(folder, "no-such-run"));
-        AssertOneErrorLine(exit, error, $"{Path.Combine(folder, "no-such-run")}: no such folder. Fix: pass the --out folder of 'semiseg run'");
+        AssertOneErrorLine(exit, error, $"{Path.Combine(folder, "no-such-run")}: no such folder (and not a sweep id: it must start with a lowercase letter or a digit). Fix: pass the --out folder of 'semiseg run'");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
 
         string file = Path.Combine(folder, "file.txt");

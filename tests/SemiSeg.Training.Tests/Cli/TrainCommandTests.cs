@@ -1,4 +1,3 @@
-using SemiSeg.Cli;
 using SemiSeg.Training.Tests.Support;
 
 namespace SemiSeg.Training.Tests.Cli;
@@ -12,17 +11,8 @@ public sealed class TrainCommandTests : IDisposable
 
     private static (int Exit, string Error) Run(params string[] args)
     {
-        var error = new StringWriter();
-        var previous = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            return (Program.Main(args), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(previous);
-        }
+        var (exit, _, error) = CliRunner.Run(args);
+        return (exit, error);
     }
 
     [Fact]

@@ -110,18 +110,10 @@ public static class RunConfigLoader
             Fail("data.scale_range", string.Create(CultureInfo.InvariantCulture, $"must be two numbers [min, max] with {Limits.MinScale} <= min <= max <= {Limits.MaxScale}"),
                 "write e.g. [0.667, 1.5], or [1, 1] for no scaling");
         }
-        if (c.Data.Downsampling < 1)
-        {
-            Fail("data.downsampling", $"must be at least 1, got {c.Data.Downsampling}", "use 1 for full resolution or 2 for the paper's half resolution");
-        }
         InRange("data.downsampling", c.Data.Downsampling, 1, 16, "use 1 for full resolution or 2 for the paper's half resolution");
         InRange("data.max_val_examples", c.Data.MaxValExamples, 0, Limits.MaxExamples, "use 0 for the whole validation split, or a number of examples");
         OneOf("data.miou_classes", c.Data.MiouClasses, MiouClassesNames.Values);
         var scenes = c.Data.FashionScenes;
-        if (scenes.ImageSize < 16)
-        {
-            Fail("data.fashion_scenes.image_size", $"must be at least 16, got {scenes.ImageSize}", "use e.g. 64");
-        }
         InRange("data.fashion_scenes.image_size", scenes.ImageSize, 16, Limits.MaxSceneSide, "use e.g. 64");
         InRange("data.fashion_scenes.train_scenes", scenes.TrainScenes, 1, Limits.MaxExamples, "use e.g. 4000");
         InRange("data.fashion_scenes.val_scenes", scenes.ValScenes, 1, Limits.MaxExamples, "use e.g. 500");
@@ -247,11 +239,7 @@ public static class RunConfigLoader
             Fail("optimizer.momentum", $"must be in [0, 1), got {c.Optimizer.Momentum.ToString(CultureInfo.InvariantCulture)}", "use e.g. 0.9");
         }
         var s = c.Schedule;
-        Positive("schedule.steps", s.Steps);
         InRange("schedule.steps", s.Steps, 1, Limits.MaxSteps, "use e.g. 300");
-        Positive("schedule.batch_labeled", s.BatchLabeled);
-        Positive("schedule.batch_unlabeled", s.BatchUnlabeled);
-        Positive("schedule.eval_batch", s.EvalBatch);
         InRange("schedule.batch_labeled", s.BatchLabeled, 1, Limits.MaxBatch, "use e.g. 8");
         InRange("schedule.batch_unlabeled", s.BatchUnlabeled, 1, Limits.MaxBatch, "use e.g. 8");
         InRange("schedule.eval_batch", s.EvalBatch, 1, Limits.MaxBatch, "use e.g. 16");
@@ -272,10 +260,6 @@ public static class RunConfigLoader
             Fail("schedule.milestones", "must be increasing fractions of the run in (0, 1)", "write e.g. [0.3, 0.6, 0.8]");
         }
         Positive("schedule.gamma", s.Gamma);
-        Positive("schedule.log_every", s.LogEvery);
-        NonNegative("schedule.eval_every", s.EvalEvery);
-        NonNegative("schedule.checkpoint_every", s.CheckpointEvery);
-        NonNegative("schedule.threads", s.Threads);
         InRange("schedule.log_every", s.LogEvery, 1, Limits.MaxSteps, "use e.g. 10");
         InRange("schedule.eval_every", s.EvalEvery, 0, Limits.MaxSteps, "use 0 (only at the end) or e.g. 50");
         InRange("schedule.checkpoint_every", s.CheckpointEvery, 0, Limits.MaxSteps, "use 0 (only at the end) or e.g. 100");

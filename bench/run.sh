@@ -13,6 +13,7 @@ orch=bench/SemiSeg.Orchestration.Bench/bin/Release/net10.0/semiseg-orchestration
 echo "== orchestration overhead (no-op runs)"; $orch overhead --runs 10000 --silos 4 --slots 4
 echo "== orchestration overhead (50 ms runs)"; $orch overhead --runs 2000 --silos 4 --slots 4 --run-ms 50
 echo "== recovery"; $orch recovery --kills 10
+echo "== recovery with a full queue"; $orch recovery --queue --kills 10
 dotnet build bench/SemiSeg.Reports.Bench -c Release -v q -nologo
 reports=bench/SemiSeg.Reports.Bench/bin/Release/net10.0/semiseg-reports-bench
 echo "== reports (2,000 cells x 5 seeds)"; $reports --rows 40 --columns 50 --seeds 5

@@ -1,17 +1,14 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace SemiSeg.Testing;
 
 /// <summary>
 /// Azurite (the Azure Storage emulator) for tests: blob, queue and table services and their connection string.
 /// If SEMISEG_AZURITE is set (scripts/test.sh exports UseDevelopmentStorage=true after starting Azurite) it is used;
-/// otherwise the first use starts a private Azurite from .tools/azurite on free ports with a temp data folder, and
-/// stops it when the test process exits. Isolate tests with <see cref="NewName"/> (a fresh container or table each).
+/// otherwise the first use starts a private Azurite from .tools/azurite on free ports with a temp data folder
+/// (<see cref="AzuriteProcess"/>), and stops it when the test process exits. Isolate tests with <see cref="NewName"/>
+/// (a fresh container or table each).
 /// </summary>
 /// <remarks>
-/// Self-contained (System.* only) so that other test projects can include it:
+/// Self-contained (System.* only) so that other test projects can include it with AzuriteProcess.cs:
 /// <c>&lt;Compile Include="..\SemiSeg.Storage.Tests\Support\Azurite.cs" Link="Support\Azurite.cs" /&gt;</c>.
 /// </remarks>
 public static class Azurite
@@ -41,60 +38,14 @@ public static class Azurite
         if (!string.IsNullOrWhiteSpace(given))
         {
             Endpoints endpoints = FromConnectionString(given);
-            if (!PortOpen(endpoints.Blob.Port))
+            if (!AzuriteProcess.PortOpen(endpoints.Blob.Port))
                 throw new InvalidOperationException($"SEMISEG_AZURITE is set but nothing listens on {endpoints.Blob}: run scripts/azurite.sh start, or unset it to let the tests start their own Azurite.");
             return endpoints;
         }
 
-        string root = RepoRoot();
-        string azurite = Path.Combine(root, ".tools", "azurite", "node_modules", ".bin", "azurite");
-        if (!File.Exists(azurite))
-            throw new InvalidOperationException("Azurite is not installed: run scripts/azurite.sh install (scripts/test.sh does it).");
-
-        int blob = FreePort(), queue = FreePort(), table = FreePort();
-        string location = Directory.CreateTempSubdirectory("semiseg-azurite-").FullName;
-        // --skipApiVersionCheck: the Azure SDK sends an API version newer than Azurite knows.
-        // --disableTelemetry: without it Azurite takes minutes to exit.
-        string command = $"'{azurite}' --blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} "
-            + $"--tableHost 127.0.0.1 --tablePort {table} --location '{location}' --silent --skipApiVersionCheck --disableTelemetry";
-        // A small shell watchdog stops Azurite if this test process dies without running its exit handler.
-        string script = $"{command} & a=$!; trap 'kill $a 2>/dev/null' EXIT TERM; "
-            + $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 $a 2>/dev/null; do sleep 1; done";
-        var process = Process.Start(new ProcessStartInfo("bash", ["-c", script])
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException("could not start Azurite");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5000);
-                Directory.Delete(location, recursive: true);
-            }
-            catch (Exception)
-            {
-                // best effort at exit
-            }
-        };
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!(PortOpen(blob) && PortOpen(queue) && PortOpen(table)))
-        {
-            if (process.HasExited)
-                throw new InvalidOperationException($"Azurite exited at start (code {process.ExitCode}); command: {command}");
-            if (DateTime.UtcNow > deadline)
-                throw new InvalidOperationException($"Azurite did not open its ports within 30 s; command: {command}");
-            Thread.Sleep(50);
-        }
-        return Explicit(new Uri($"http://127.0.0.1:{blob}/{AccountName}"), new Uri($"http://127.0.0.1:{queue}/{AccountName}"),
-            new Uri($"http://127.0.0.1:{table}/{AccountName}"));
+        var process = AzuriteProcess.StartNew(RepoRoot());
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.Dispose();
+        return Explicit(process.Endpoint(process.BlobPort), process.Endpoint(process.QueuePort), process.Endpoint(process.TablePort));
     }
 
     private static Endpoints FromConnectionString(string connection)
@@ -119,7 +70,8 @@ public static class Azurite
         + $"BlobEndpoint={blob};QueueEndpoint={queue};TableEndpoint={table};",
         blob, queue, table);
 
-    private static string RepoRoot()
+    /// <summary>The repository root (where SemiSegOrleans.sln is): .tools/azurite lives there.</summary>
+    public static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -127,26 +79,5 @@ public static class Azurite
                 return dir.FullName;
         }
         throw new InvalidOperationException($"SemiSegOrleans.sln not found above {AppContext.BaseDirectory}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool PortOpen(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

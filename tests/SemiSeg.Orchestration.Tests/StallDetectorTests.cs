@@ -97,6 +97,24 @@ public sealed class StallDetectorTests
     }
 
     [Fact]
+    public void AnEvaluationThatReportsItsBatchesMayTakeLongerThanItsAllowance()
+    {
+        var detector = Start();
+        detector.Step(1, clock.GetUtcNow());
+        detector.EvaluationStarted(clock.GetUtcNow());
+        for (int batch = 0; batch < 10; batch++)
+        {
+            Wait(200);
+            detector.Step(1, clock.GetUtcNow()); // a batch of the evaluation after step 1
+            Assert.Null(detector.Stalled(clock.GetUtcNow()));
+        }
+        detector.EvaluationFinished(clock.GetUtcNow()); // 2000 s in all
+        detector.Step(1, clock.GetUtcNow()); // not a new step outside an evaluation ...
+        Wait(121);
+        Assert.Contains("at step 1", detector.Stalled(clock.GetUtcNow())); // ... so no sign of life either
+    }
+
+    [Fact]
     public void AZeroFloorTurnsDetectionOff()
     {
         var detector = new StallDetector(new StallOptions { Floor = TimeSpan.Zero }, clock.GetUtcNow());

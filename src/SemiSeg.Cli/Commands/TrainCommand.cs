@@ -134,6 +134,8 @@ public sealed class EventsObserver(TextWriter writer, TimeProvider? time = null)
         }
     }
 
+    public void OnEvaluationProgress(int step) => OnStepFinished(step);
+
     public void OnEvaluationStarting(int step) => Write(new TrainerEvent(TrainerEvent.EvaluatingType, step));
 
     public void OnEvaluation(Evaluation e)

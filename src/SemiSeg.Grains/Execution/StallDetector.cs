@@ -16,7 +16,8 @@ public sealed class StallOptions
     /// <summary>Before the first step: process start, data loading, model building, checkpoint loading (default 10 minutes).</summary>
     public TimeSpan Startup { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>During an evaluation: this, or <see cref="Factor"/> times the longest evaluation so far (default 10 minutes).</summary>
+    /// <summary>During an evaluation, between two of its progress reports (one per batch, at most one a second): this, or
+    /// <see cref="Factor"/> times the longest evaluation so far (default 10 minutes).</summary>
     public TimeSpan Evaluation { get; set; } = TimeSpan.FromMinutes(10);
 
     public bool Enabled => Floor > TimeSpan.Zero;
@@ -38,7 +39,8 @@ public sealed class StallOptions
 /// </summary>
 /// <remarks>
 /// The allowance depends on the phase: before the first step <see cref="StallOptions.Startup"/>; during an
-/// evaluation max(<see cref="StallOptions.Evaluation"/>, factor x the longest evaluation so far); while training
+/// evaluation, since its last progress report, max(<see cref="StallOptions.Evaluation"/>, factor x the longest
+/// evaluation so far); while training
 /// max(<see cref="StallOptions.Floor"/>, factor x the slowest interval between two step reports). The interval that
 /// ends the startup (the first step) is not counted: it includes process start and data loading.
 /// </remarks>
@@ -53,11 +55,16 @@ public sealed class StallDetector(StallOptions options, DateTimeOffset startedAt
     /// <summary>The highest step reported so far (-1 before the first).</summary>
     public int LastStep => lastStep;
 
-    /// <summary>The trainer reported <paramref name="step"/>; a step it reported before is no progress.</summary>
+    /// <summary>The trainer reported <paramref name="step"/>; a step it reported before is no progress, except during an
+    /// evaluation, whose batches report the step they evaluate (a long evaluation that advances is not a hang).</summary>
     public void Step(int step, DateTimeOffset at)
     {
         if (step <= lastStep)
         {
+            if (evaluationStartedAt is not null)
+            {
+                lastActivity = at;
+            }
             return;
         }
         if (lastStep >= 0 && evaluationStartedAt is null)

@@ -64,6 +64,11 @@ public interface IRunObserver
     {
     }
 
+    /// <summary>A batch of the evaluation after <paramref name="step"/> is done: proof of life during a long evaluation.</summary>
+    void OnEvaluationProgress(int step)
+    {
+    }
+
     void OnEvaluation(Evaluation evaluation)
     {
     }

@@ -139,7 +139,7 @@ public static class Trainer
             if (last || (config.Schedule.EvalEvery > 0 && s % config.Schedule.EvalEvery == 0))
             {
                 observer.OnEvaluationStarting(s);
-                lastEvaluation = Evaluate(student, val, config, device, s);
+                lastEvaluation = Evaluate(student, val, config, device, s, () => observer.OnEvaluationProgress(s));
                 metrics.Evaluation(lastEvaluation);
                 tensorBoard?.Evaluation(lastEvaluation);
                 observer.OnEvaluation(lastEvaluation);
@@ -153,7 +153,7 @@ public static class Trainer
         if (lastEvaluation is null)
         {
             observer.OnEvaluationStarting(config.Schedule.Steps);
-            lastEvaluation = Evaluate(student, val, config, device, config.Schedule.Steps);
+            lastEvaluation = Evaluate(student, val, config, device, config.Schedule.Steps, () => observer.OnEvaluationProgress(config.Schedule.Steps));
         }
         var result = new RunResult(config.Name, lastEvaluation.Metric, info.IsSegmentation ? config.Data.MiouClasses : null, lastEvaluation.Value, lastEvaluation.PixelAccuracy, lastEvaluation.AllBackgroundValue, lastEvaluation.PerClass,
             config.Schedule.Steps, clock.Elapsed.TotalSeconds, config.Seed, configHash, info.Identity, labeled.Length, device.ToString(), resumedFrom);
@@ -173,7 +173,8 @@ public static class Trainer
     }
 
     /// <summary>Evaluates the student (never the teacher) on the validation split; values in percent.</summary>
-    public static Evaluation Evaluate(Network model, IImageDataset val, RunConfig config, Device device, int step)
+    /// <param name="batchDone">Called after each batch (a long evaluation's proof of life for a watching worker).</param>
+    public static Evaluation Evaluate(Network model, IImageDataset val, RunConfig config, Device device, int step, Action? batchDone = null)
     {
         var info = val.Info;
         var confusion = new ConfusionMatrix(info.NumClasses);
@@ -189,6 +190,7 @@ public static class Trainer
                 var (images, labels) = Batching.Stack(examples);
                 var predicted = model.call(images.to(device)).argmax(1);
                 confusion.Add(predicted, labels);
+                batchDone?.Invoke();
             }
         }
         model.train(wasTraining);

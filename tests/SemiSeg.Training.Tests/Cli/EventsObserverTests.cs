@@ -25,10 +25,12 @@ public sealed class EventsObserverTests
         clock.Advance(TimeSpan.FromSeconds(2));
         observer.OnEvaluationStarting(5); // any line restarts the second
         observer.OnStepFinished(5);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        observer.OnEvaluationProgress(5); // a batch of a long evaluation
 
         var events = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(TrainerEvent.TryParse).ToList();
         Assert.All(events, e => Assert.NotNull(e));
-        Assert.Equal([(TrainerEvent.AliveType, 3), (TrainerEvent.EvaluatingType, 5)], events.Select(e => (e!.Type, e.Step)));
+        Assert.Equal([(TrainerEvent.AliveType, 3), (TrainerEvent.EvaluatingType, 5), (TrainerEvent.AliveType, 5)], events.Select(e => (e!.Type, e.Step)));
     }
 
     [Fact]

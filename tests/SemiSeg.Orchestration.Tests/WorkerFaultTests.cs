@@ -53,7 +53,9 @@ public sealed class WorkerFaultTests : IDisposable
         Assert.NotEmpty(stored);
         Assert.All(stored, path => Assert.StartsWith(StorePaths.Attempt(hung, 2) + "/", path));
         string work = Path.Combine(cluster.Scratch, "work");
-        Assert.Empty(Directory.EnumerateDirectories(work, "attempt-*", SearchOption.AllDirectories));
+        // The slot deletes its attempt folder after delivering the end, which may be just after the sweep finished.
+        await TestClusters.Eventually(() => Task.FromResult(!Directory.EnumerateDirectories(work, "attempt-*", SearchOption.AllDirectories).Any()),
+            TimeSpan.FromSeconds(10), "the worker to delete its attempt folders");
     }
 
     [Fact]

@@ -234,6 +234,19 @@ public sealed class TrainerTests : IDisposable
         Assert.True(atEnd - atWarmUp < 12L << 20, $"resident memory grew from {atWarmUp >> 20} MiB to {atEnd >> 20} MiB");
     }
 
+    [Fact]
+    public void EachEvaluationBatchIsReportedBetweenTheEvaluationsStartAndItsResult()
+    {
+        // A worker counts these reports as progress: a long evaluation that advances is not a hung trainer.
+        var config = TinyRuns.Config(steps: 2);
+        config.Schedule.EvalEvery = 1;
+        config.Schedule.EvalBatch = 3; // 8 validation examples: batches of 3, 3 and 2
+        var events = new List<string>();
+        Trainer.Run(new RunRequest { Config = config, OutputDirectory = Out("eval-progress"), Observer = new EvaluationRecorder(events) });
+
+        Assert.Equal(["start 1", "batch 1", "batch 1", "batch 1", "done 1", "start 2", "batch 2", "batch 2", "batch 2", "done 2"], events);
+    }
+
     private sealed class CancelAfterCheckpoint(CancellationTokenSource source, int step) : IRunObserver
     {
         public void OnCheckpoint(CheckpointWritten checkpoint)
@@ -252,5 +265,14 @@ public sealed class TrainerTests : IDisposable
             using var process = System.Diagnostics.Process.GetCurrentProcess();
             samples.Add((progress.Step, process.WorkingSet64));
         }
+    }
+
+    private sealed class EvaluationRecorder(List<string> events) : IRunObserver
+    {
+        public void OnEvaluationStarting(int step) => events.Add($"start {step}");
+
+        public void OnEvaluationProgress(int step) => events.Add($"batch {step}");
+
+        public void OnEvaluation(Evaluation evaluation) => events.Add($"done {evaluation.Step}");
     }
 }

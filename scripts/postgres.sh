@@ -40,7 +40,9 @@ start() {
   bin=$(bindir)
   mkdir -p .tools
   if [ -f "$datafile" ] && as_owner "$bin/pg_ctl" -D "$(cat "$datafile")/db" status >/dev/null 2>&1; then
-    echo "PostgreSQL is already running (data in $(cat "$datafile"))." >&2
+    # Its port, not the one asked for now (a test process that died left it running on the free port it chose then).
+    port=$(as_owner sed -n 4p "$(cat "$datafile")/db/postmaster.pid")
+    echo "PostgreSQL is already running on port $port (data in $(cat "$datafile"))." >&2
   else
     if port_open "$port"; then
       echo "error: port $port is already in use; stop whatever holds it (scripts/postgres.sh stop), or set SEMISEG_POSTGRES_PORT." >&2

@@ -57,22 +57,24 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
                 await Task.Delay(200);
             }
             var victim = silos.Single(s => victimRun.Worker!.Contains($":{s.SiloPort}/", StringComparison.Ordinal));
-            output.WriteLine($"killing {victim.Role} on port {victim.SiloPort}, running {victimRun.RunKey} at checkpoint {victimRun.CheckpointStep}");
+            output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} killing {victim.Role} on port {victim.SiloPort}, running {victimRun.RunKey} at checkpoint {victimRun.CheckpointStep}");
             var sinceKill = Stopwatch.StartNew();
             victim.Kill();
             silos.Add(SiloProcess.Start("worker", membership, clusterId, storage, slots: 1)); // a restart policy brings a worker back
 
             // Recovery: from kill -9 to the lost run training again (a new attempt past its checkpoint), wherever a
             // slot frees first; it goes to the front of the queue. Progress reaches the grains with each 1 s heartbeat.
-            double? recovered = null;
+            // On the way: the attempt given up as lost, and a slot claiming the next attempt.
+            double? lost = null, claimed = null, recovered = null;
             var final = await PollUntilFinished(client, spec.SweepId, TimeSpan.FromMinutes(5), status =>
             {
-                if (recovered is null && status.Active.Any(a => a.RunKey == victimRun.RunKey && a.Attempt > victimRun.Attempt && a.Progress?.Step > victimRun.CheckpointStep))
-                {
-                    recovered = sinceKill.Elapsed.TotalSeconds;
-                }
+                double now = sinceKill.Elapsed.TotalSeconds;
+                var run = status.Active.FirstOrDefault(a => a.RunKey == victimRun.RunKey); // running runs only
+                lost ??= run is null || run.Attempt > victimRun.Attempt ? now : null;
+                claimed ??= run?.Attempt > victimRun.Attempt ? now : null;
+                recovered ??= run?.Attempt > victimRun.Attempt && run.Progress?.Step > victimRun.CheckpointStep ? now : null;
             });
-            output.WriteLine($"recovery ({clustering}): the killed run trained again {recovered:F1} s after kill -9");
+            output.WriteLine($"recovery ({clustering}): the killed run trained again {recovered:F1} s after kill -9 (given up as lost after {lost:F1} s, claimed by a slot after {claimed:F1} s)");
             Assert.True(recovered is not null, "the killed run was never seen training again");
             Assert.True(recovered < 90, $"the killed run trained again only {recovered:F1} s after kill -9");
             Assert.Equal(4, final.Counts.Succeeded);
@@ -331,6 +333,8 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             {
                 start.ArgumentList.Add(arg);
             }
+            // Timestamps on every log line (bound by the console formatter's options): a failure's log shows when.
+            start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
             var process = Process.Start(start)!;
             var silo = new SiloProcess(process, role, siloPort);
             process.OutputDataReceived += (_, e) => silo.Append(e.Data);

@@ -36,7 +36,6 @@ public sealed class EventsObserverTests
     [Fact]
     public void LibtorchWarningsAreQuietedUnlessTheUserAsksForThem()
     {
-
         Assert.True(TorchLogging.Quiet());
         Assert.True(NativeLibrary.TryLoad("libc10.so", typeof(TorchSharp.torch).Assembly, null, out nint c10));
         Assert.True(NativeLibrary.TryGetExport(c10, "FLAGS_caffe2_log_level", out nint level));

@@ -100,11 +100,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var silo in silos)
-            {
-                silo.Kill();
-                output.WriteLine($"--- {silo.Role} :{silo.SiloPort}\n{silo.Log}");
-            }
+            StopSilos(silos, clusterId);
         }
     }
 
@@ -207,10 +203,31 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             {
                 Signal("CONT", pid);
             }
-            foreach (var silo in silos)
+            StopSilos(silos, clusterId);
+        }
+    }
+
+    /// <summary>Kills the silos, prints their logs and deletes their work folders: a killed worker leaves its attempt
+    /// folders (checkpoints) behind, and test runs once filled the disk with them.</summary>
+    private void StopSilos(List<SiloProcess> silos, string clusterId)
+    {
+        foreach (var silo in silos)
+        {
+            silo.Kill();
+            output.WriteLine($"--- {silo.Role} :{silo.SiloPort}\n{silo.Log}");
+        }
+        // A killed worker's trainer exits when it notices its parent is gone (within a second or so): until then it may
+        // still write there.
+        string root = SiloProcess.WorkRoot(clusterId);
+        for (int tries = 1; Directory.Exists(root); tries++)
+        {
+            try
             {
-                silo.Kill();
-                output.WriteLine($"--- {silo.Role} :{silo.SiloPort}\n{silo.Log}");
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException) when (tries < 10)
+            {
+                Thread.Sleep(1000);
             }
         }
     }
@@ -316,6 +333,9 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             }
         }
 
+        /// <summary>The folder under which each silo of a test cluster has its work folder.</summary>
+        public static string WorkRoot(string clusterId) => Path.Combine(Path.GetTempPath(), "semiseg-mp", clusterId);
+
         public static SiloProcess Start(string role, Membership membership, string clusterId, string storage, int slots, int? dashboardPort = null, int? stallTimeoutSeconds = null)
         {
             int siloPort = FreePort();
@@ -327,7 +347,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
                 "--clustering", membership.Clustering, "--clustering-connection", membership.Connection, "--cluster-id", clusterId,
                 "--storage", storage, "--silo-port", siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--gateway-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--work-dir", Path.Combine(Path.GetTempPath(), "semiseg-mp", clusterId, siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                "--work-dir", Path.Combine(WorkRoot(clusterId), siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             }).Concat(dashboardPort is int port ? ["--dashboard-urls", $"http://127.0.0.1:{port}"] : [])
               .Concat(stallTimeoutSeconds is int stall ? ["--stall-timeout", stall.ToString(System.Globalization.CultureInfo.InvariantCulture)] : []))
             {

@@ -166,6 +166,11 @@ public sealed partial class WorkerService(
                 log.LogWarning("{Run}: attempt {Attempt} is stale (the run moved on); its outcome is dropped", ticket.RunKey, attempt.Number);
                 return;
             }
+            if (outcome.State == RunState.Failed)
+            {
+                // The operator sees why on the worker too, not only in `status` (the error is redacted already).
+                LogAttemptFailed(log, ticket.RunKey, attempt.Number, outcome.Error ?? "no error given");
+            }
             keepFolder = !await Deliver(attempt, outcome, run, sweep, stopping);
         }
         finally
@@ -452,6 +457,9 @@ public sealed partial class WorkerService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Run}: attempt {Attempt} killed: {Reason}")]
     private static partial void LogStalled(ILogger logger, string run, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Run}: attempt {Attempt} failed: {Error}")]
+    private static partial void LogAttemptFailed(ILogger logger, string run, int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Run}: attempt {Attempt} could not download {Checkpoint} to resume from ({Message}); the run is handed back")]
     private static partial void LogResumeDownloadFailed(ILogger logger, string run, int attempt, string checkpoint, string message);

@@ -60,8 +60,11 @@ public sealed class AzuriteProcess : IDisposable
         string command = $"'{azurite}' --blobHost 127.0.0.1 --blobPort {BlobPort} --queueHost 127.0.0.1 --queuePort {QueuePort} "
             + $"--tableHost 127.0.0.1 --tablePort {TablePort} --location '{Location}' --silent --skipApiVersionCheck --disableTelemetry";
         // The watchdog stops Azurite if this test process dies; SIGTERM to the shell stops Azurite gracefully.
+        // When the test process died (it never got to Dispose), a temporary data folder is deleted here: test runs
+        // killed by a timeout once left gigabytes of blobs behind.
+        string cleanup = deleteLocation ? $"kill -0 {Environment.ProcessId} 2>/dev/null || {{ kill $a 2>/dev/null; wait $a; rm -rf '{Location}'; }}" : "true";
         string script = $"{command} & a=$!; trap 'kill $a 2>/dev/null; wait $a' EXIT TERM; "
-            + $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 $a 2>/dev/null; do sleep 1; done";
+            + $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 $a 2>/dev/null; do sleep 1; done; {cleanup}";
         var process = Process.Start(new ProcessStartInfo("bash", ["-c", script])
         {
             UseShellExecute = false,

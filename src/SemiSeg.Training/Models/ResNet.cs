@@ -39,7 +39,7 @@ public sealed class ResNet : nn.Module<Tensor, ResNetStageOutputs>
     /// <param name="outputStride8">DeepLab-style dilation: stages 3 and 4 keep stride 1 and dilate all their 3x3 convs by
     /// 2 and 4, so the last features have stride 8 instead of 32.</param>
     /// <param name="batchNormMomentum">Momentum of every BN layer (PyTorch convention: weight of the new batch).</param>
-    /// <param name="padding">How the stride-2 layers pad (basic blocks only support <see cref="StridedPadding.ExtraAtStart"/>).</param>
+    /// <param name="padding">How the stride-2 layers pad (<see cref="StridedPadding.ExtraAtStart"/>: basic blocks without dilation only).</param>
     public ResNet(bool bottleneck, IReadOnlyList<int> blocksPerStage, bool outputStride8 = false, double batchNormMomentum = 0.1,
         StridedPadding padding = StridedPadding.Symmetric)
         : base(nameof(ResNet))

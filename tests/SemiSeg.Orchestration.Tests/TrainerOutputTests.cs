@@ -1,5 +1,6 @@
 using SemiSeg.Contracts;
 using SemiSeg.Orchestration.Tests.Support;
+using SemiSeg.Training.Running;
 
 namespace SemiSeg.Orchestration.Tests;
 
@@ -14,7 +15,6 @@ public sealed class TrainerOutputTests
     [Fact]
     public async Task ATrainingPrintsItsEventsAndNoLibtorchWarnings()
     {
-        Assert.True(Environment.GetEnvironmentVariable("TORCH_CPP_LOG_LEVEL") is null, "unset TORCH_CPP_LOG_LEVEL to run this test");
         string scratch = Directory.CreateTempSubdirectory("semiseg-trainer-output-").FullName;
         try
         {
@@ -22,7 +22,8 @@ public sealed class TrainerOutputTests
             string config = Path.Combine(scratch, "config.json");
             await File.WriteAllTextAsync(config, spec.Runs[0].ConfigJson);
 
-            var train = await CliProcess.RunAsync(["train", "--config", config, "--out", Path.Combine(scratch, "out"), "--events"], scratch, TimeSpan.FromMinutes(2));
+            var train = await CliProcess.RunAsync(["train", "--config", config, "--out", Path.Combine(scratch, "out"), "--events"], scratch, TimeSpan.FromMinutes(2),
+                unset: [TorchLogging.Variable]); // an in-process training of another test (or the user) may have set it here
 
             Assert.True(train.ExitCode == 0, train.Output);
             Assert.DoesNotContain("NNPACK", train.Output, StringComparison.Ordinal);

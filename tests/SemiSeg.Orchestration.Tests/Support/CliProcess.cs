@@ -25,7 +25,8 @@ public sealed class CliProcess : IDisposable
 
     public int ExitCode => process.ExitCode;
 
-    public static CliProcess Start(IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    public static CliProcess Start(IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null,
+        IEnumerable<string>? unset = null)
     {
         var trainer = RealTrainerTests.Trainer();
         var start = new ProcessStartInfo(trainer.FileName)
@@ -43,6 +44,10 @@ public sealed class CliProcess : IDisposable
         {
             start.Environment[name] = value;
         }
+        foreach (string name in unset ?? [])
+        {
+            start.Environment.Remove(name);
+        }
         var cli = new CliProcess(Process.Start(start)!);
         cli.process.OutputDataReceived += (_, e) => cli.Append(e.Data);
         cli.process.ErrorDataReceived += (_, e) => cli.Append(e.Data);
@@ -52,9 +57,9 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs a verb to its end (killed after <paramref name="timeout"/>).</summary>
-    public static async Task<CliProcess> RunAsync(IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout)
+    public static async Task<CliProcess> RunAsync(IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout, IEnumerable<string>? unset = null)
     {
-        var cli = Start(arguments, workingDirectory);
+        var cli = Start(arguments, workingDirectory, unset: unset);
         using var cancel = new CancellationTokenSource(timeout);
         try
         {

@@ -65,7 +65,8 @@ public sealed class ReportCommandTests
     [Fact]
     public async Task AFolderThatIsNoSweepOutputIsAClearError()
     {
-        string empty = Directory.CreateTempSubdirectory("semiseg-report-").FullName;
+        using var folder = new Support.TempFolder("semiseg-report-");
+        string empty = folder.Path;
 
         var error = await Assert.ThrowsAsync<ReportInputException>(() => ReportCommand.FromFolder(empty, null, null, new ReportOptions()));
 
@@ -75,7 +76,8 @@ public sealed class ReportCommandTests
     [Fact]
     public async Task ACorruptSpecOrSeveralSweepsWithoutChoiceAreClearErrors()
     {
-        string root = Directory.CreateTempSubdirectory("semiseg-report-").FullName;
+        using var folder = new Support.TempFolder("semiseg-report-");
+        string root = folder.Path;
         Directory.CreateDirectory(Path.Combine(root, "sweeps", "a"));
         File.WriteAllText(Path.Combine(root, "sweeps", "a", "spec.json"), "{ not json");
 
@@ -92,7 +94,8 @@ public sealed class ReportCommandTests
     [Fact]
     public async Task AStoreFolderWhoseSpecHasPathsForKeysIsRefusedBeforeAnythingIsWritten()
     {
-        string root = Directory.CreateTempSubdirectory("semiseg-report-").FullName;
+        using var folder = new Support.TempFolder("semiseg-report-");
+        string root = folder.Path;
         var good = Support.TestClusters.Spec("evil", cells: 1, seeds: 1);
         var evil = good with { Runs = [good.Runs[0] with { RunKey = "../../../../../../tmp/semiseg-evil" }] };
         Directory.CreateDirectory(Path.Combine(root, "sweeps", "evil"));

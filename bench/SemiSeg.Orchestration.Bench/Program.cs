@@ -205,14 +205,20 @@ public static class Program
 
     private static SweepSpec Spec(string id, int runs) =>
         new(id, $"{id}.yaml", "", "sha", new ReportSpec([], [], "value"),
-            [.. Enumerable.Range(0, runs).Select(i => new RunSpec($"{id}-{i}", $"{id}-cell", i, [], $$"""{"seed":{{i}}}"""))]);
+            [.. Enumerable.Range(0, runs).Select(i => new RunSpec(Key($"{id}-{i}"), Key($"{id}-cell"), i, [], $$"""{"seed":{{i}}}"""))]);
+
+    /// <summary>Run and cell keys are 32 lowercase hex characters (the grains refuse anything else).</summary>
+    private static string Key(string name) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(name)));
 
     private sealed record InProcessTestClusterHandle(InProcessTestCluster Cluster, string Scratch) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await Cluster.DisposeAsync();
-            Directory.Delete(Scratch, recursive: true);
+            if (Directory.Exists(Scratch))
+            {
+                Directory.Delete(Scratch, recursive: true);
+            }
         }
     }
 

@@ -43,7 +43,7 @@ public static class SiloHosting
             silo.AddAzureBlobGrainStorage(StorageNames.GrainState, o =>
             {
                 o.BlobServiceClient = new BlobServiceClient(connection);
-                o.ContainerName = "semiseg-grain-state";
+                o.ContainerName = ArtifactStores.AzureGrainStateContainer(settings.Storage);
             });
         }
 

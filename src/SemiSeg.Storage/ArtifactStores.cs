@@ -56,6 +56,23 @@ public static partial class ArtifactStores
     /// state and membership clients, which share the storage account).</summary>
     public static string AzureConnectionString(string spec) => SplitContainer(spec, spec[(spec.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()).Connection;
 
+    /// <summary>
+    /// The grain-state container that goes with an <c>azure:</c> spec: <c>CONTAINER-grain-state</c> (the default container
+    /// gives <c>semiseg-grain-state</c>). Orleans names grain-state blobs by grain id only, so clusters that share an
+    /// account but not a store container must not share a grain-state container either (their sweep directories would
+    /// overwrite each other); with <c>local:</c> storage the grain state likewise lives under the store's folder.
+    /// </summary>
+    public static string AzureGrainStateContainer(string spec)
+    {
+        string container = SplitContainer(spec, spec[(spec.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()).Container;
+        const string Suffix = "-grain-state";
+        if (container.Length + Suffix.Length <= 63)
+            return container + Suffix;
+        // Too long for the 63-character limit: a prefix plus a hash of the whole name keeps it unique.
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(container)))[..8];
+        return container[..(63 - Suffix.Length - hash.Length - 1)].TrimEnd('-') + "-" + hash + Suffix;
+    }
+
     /// <summary>Removes a <c>Container=NAME</c> entry from the connection string and validates the name.</summary>
     private static (string Connection, string Container) SplitContainer(string spec, string connection)
     {

@@ -32,7 +32,7 @@ public sealed class AzureStorageClusterTests
         }
         Assert.Equal(spec.Runs.Select(r => StorePaths.Result(r.RunKey)).Order(StringComparer.Ordinal), results);
         var state = new List<string>();
-        await foreach (var blob in blobs.GetBlobContainerClient("semiseg-grain-state").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, default))
+        await foreach (var blob in blobs.GetBlobContainerClient($"{container}-grain-state").GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, default))
         {
             state.Add(blob.Name);
         }

@@ -74,7 +74,7 @@ public sealed class SecretsEndToEndTests(ITestOutputHelper output)
                 AssertNoKey(file, await File.ReadAllBytesAsync(file));
             }
             int blobs = 0;
-            foreach (string name in new[] { container, "semiseg-grain-state" })
+            foreach (string name in new[] { container, $"{container}-grain-state" })
             {
                 var blobContainer = new BlobContainerClient(connection, name);
                 await foreach (var blob in blobContainer.GetBlobsAsync())
@@ -101,6 +101,7 @@ public sealed class SecretsEndToEndTests(ITestOutputHelper output)
                 output.WriteLine($"--- {what}\n{text}");
             }
             await new BlobContainerClient(connection, container).DeleteIfExistsAsync();
+            await new BlobContainerClient(connection, $"{container}-grain-state").DeleteIfExistsAsync();
             Directory.Delete(scratch, recursive: true);
         }
     }

@@ -26,6 +26,23 @@ public sealed class ArtifactStoresTests
     }
 
     [Fact]
+    public void Each_azure_container_has_its_own_grain_state_container_within_the_name_limit()
+    {
+        Assert.Equal("semiseg-grain-state", ArtifactStores.AzureGrainStateContainer("azure:UseDevelopmentStorage=true"));
+        Assert.Equal("results-1-grain-state", ArtifactStores.AzureGrainStateContainer("azure:UseDevelopmentStorage=true;Container=results-1"));
+        string a = new('a', 60), b = new string('a', 59) + "b";
+        string stateA = ArtifactStores.AzureGrainStateContainer($"azure:UseDevelopmentStorage=true;Container={a}");
+        string stateB = ArtifactStores.AzureGrainStateContainer($"azure:UseDevelopmentStorage=true;Container={b}");
+        Assert.NotEqual(stateA, stateB);
+        Assert.All(new[] { stateA, stateB }, name =>
+        {
+            Assert.Equal(63, name.Length);
+            Assert.EndsWith("-grain-state", name, StringComparison.Ordinal);
+            Assert.Matches("^[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$", name);
+        });
+    }
+
+    [Fact]
     public async Task Azure_spec_with_a_full_connection_string_reaches_azurite()
     {
         string container = Azurite.NewName();

@@ -135,6 +135,7 @@ public static class Program
             var clock = Stopwatch.StartNew();
             await cluster.Cluster.KillSiloAsync(silo);
             await cluster.Cluster.StartAdditionalSiloAsync(); // the restart policy's replacement
+            var report = Stopwatch.StartNew();
             while (true)
             {
                 try
@@ -143,6 +144,14 @@ public static class Program
                     if (now.State == RunState.Running && now.Attempt > victim.Attempt)
                     {
                         break;
+                    }
+                    if (report.Elapsed > TimeSpan.FromSeconds(30))
+                    {
+                        report.Restart();
+                        var status = await sweep.GetStatus();
+                        string running = string.Join(", ", status.Active.Select(a => $"{a.RunKey[..6]}#{a.Attempt}@{a.Worker}"));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  still waiting after {clock.Elapsed.TotalSeconds:F0} s: the run is {now.State} (attempt {now.Attempt}, worker {now.Worker}); running: {running}"));
                     }
                 }
                 catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)

@@ -66,6 +66,11 @@ public interface IRunGrain : IGrainWithStringKey
     [Alias("RequestCancel")]
     Task<RunSnapshot> RequestCancel();
 
+    /// <summary>Asks <paramref name="attempt"/> to give its slot back (its next heartbeat answers
+    /// <see cref="HeartbeatReply.Yield"/>); false when that attempt is no longer the running one.</summary>
+    [Alias("RequestYield")]
+    Task<bool> RequestYield(int attempt);
+
     [Alias("GetSnapshot")]
     Task<RunSnapshot> GetSnapshot();
 }

@@ -135,6 +135,10 @@ public enum HeartbeatReply
 
     /// <summary>This attempt is no longer the current one (its lease expired and the run moved): kill it, report nothing.</summary>
     Stale,
+
+    /// <summary>A run that lost its silo needs this slot, and this attempt has just started: stop it and report it
+    /// cancelled; the run goes back to the queue without counting a failed or lost attempt.</summary>
+    Yield,
 }
 
 /// <summary>How an attempt ended, as reported by the worker that ran it.</summary>

@@ -17,6 +17,15 @@ public sealed class OrchestrationOptions
     /// frozen) is skipped until it does, so one slow silo cannot stall a sweep.</summary>
     public TimeSpan SuperviseCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A run that lost its silo (or failed, or has a checkpoint to resume from) and has waited this long in the
+    /// queue without a free slot takes the slot of a run that has only just started (see <see cref="YieldWindow"/>): a
+    /// slot freed before the loss was detected (a restarted worker) may have gone to a run that never started.</summary>
+    public TimeSpan YieldAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Only a run that started less than this long ago is asked to give its slot away (it loses at most this much
+    /// work and goes back to the front of the queue); zero turns yielding off.</summary>
+    public TimeSpan YieldWindow { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Attempts that fail (the trainer exits with an error) before the run is marked failed.</summary>
     public int MaxFailedAttempts { get; set; } = 3;
 
@@ -32,6 +41,10 @@ public sealed class OrchestrationOptions
         if (SuperviseCallTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException($"orchestration: SuperviseCallTimeout ({SuperviseCallTimeout}) must be positive. Fix: give it a few seconds");
+        }
+        if (YieldAfter < TimeSpan.Zero || YieldWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"orchestration: YieldAfter ({YieldAfter}) and YieldWindow ({YieldWindow}) must not be negative. Fix: set them to zero or more (YieldWindow 0 turns yielding off)");
         }
         if (MaxFailedAttempts < 1 || MaxLostAttempts < 1)
         {

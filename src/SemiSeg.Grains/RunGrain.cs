@@ -37,6 +37,10 @@ public sealed class RunGrainState
 
     /// <summary>Counts the state's writes: snapshots carry it, so a sweep can tell an old snapshot from a new one.</summary>
     [Id(14)] public long Version { get; set; }
+
+    /// <summary>The sweep asked the current attempt to give its slot to a run that lost its silo; a cancelled end of
+    /// that attempt puts the run back to pending without counting it as lost.</summary>
+    [Id(15)] public bool YieldRequested { get; set; }
 }
 
 /// <summary>
@@ -129,6 +133,7 @@ public sealed class RunGrain(
         }
         S.Attempt++;
         S.State = RunState.Running;
+        S.YieldRequested = false;
         S.Worker = worker;
         S.WorkerSilo = slot.Silo.ToParsableString();
         S.Error = null;
@@ -148,7 +153,7 @@ public sealed class RunGrain(
         }
         lastHeartbeat = time.GetUtcNow();
         progress = report ?? progress;
-        return Task.FromResult(S.CancelRequested ? HeartbeatReply.Cancel : HeartbeatReply.Continue);
+        return Task.FromResult(S.CancelRequested ? HeartbeatReply.Cancel : S.YieldRequested ? HeartbeatReply.Yield : HeartbeatReply.Continue);
     }
 
     public async Task<bool> RecordCheckpoint(int attempt, int step, string path)
@@ -202,6 +207,9 @@ public sealed class RunGrain(
             case RunState.Cancelled when S.CancelRequested:
                 S.State = RunState.Cancelled;
                 break;
+            case RunState.Cancelled when S.YieldRequested:
+                S.State = RunState.Pending; // it gave its slot away: not a lost attempt
+                break;
             case RunState.Cancelled:
                 // Stopped without a cancel request (its silo is shutting down): resume later, elsewhere.
                 S.LostAttempts++;
@@ -215,6 +223,7 @@ public sealed class RunGrain(
         }
         S.Worker = null;
         S.WorkerSilo = null;
+        S.YieldRequested = false;
         progress = null;
         await Save();
         log.LogInformation("Run {Run} attempt {Attempt} ended: {State}", RunKey, end.Attempt, S.State);
@@ -238,6 +247,7 @@ public sealed class RunGrain(
             }
             S.Worker = null;
             S.WorkerSilo = null;
+            S.YieldRequested = false;
             progress = null;
             await Save();
         }
@@ -257,6 +267,21 @@ public sealed class RunGrain(
             await Save();
         }
         return Snapshot();
+    }
+
+    public async Task<bool> RequestYield(int attempt)
+    {
+        if (S.State != RunState.Running || attempt != S.Attempt || S.CancelRequested || S.CommittingAttempt is not null)
+        {
+            return false;
+        }
+        if (!S.YieldRequested)
+        {
+            S.YieldRequested = true;
+            await Save();
+            log.LogInformation("Run {Run} attempt {Attempt} asked to give its slot to a run that lost its silo", RunKey, attempt);
+        }
+        return true;
     }
 
     public Task<RunSnapshot> GetSnapshot() => Task.FromResult(Snapshot());

@@ -38,7 +38,7 @@ public sealed class SweepGrainState
 /// the cluster is never over-subscribed; a supervisor timer re-drives runs whose attempt was lost, so nothing depends
 /// on a client staying connected. The expanded spec lives in the artifact store, the grain state holds run states.
 /// </summary>
-public sealed class SweepGrain(
+public sealed partial class SweepGrain(
     [PersistentState("sweep", StorageNames.GrainState)] IPersistentState<SweepGrainState> state,
     IArtifactStore store,
     OrchestrationOptions options,
@@ -55,6 +55,12 @@ public sealed class SweepGrain(
     private readonly DispatchQueue queue = new();
     private readonly Dictionary<string, DateTimeOffset> dispatchedAt = [];
     private readonly Dictionary<string, RunSnapshot> active = [];
+
+    /// <summary>Resumable runs (lost, failed, or with a checkpoint) waiting for a slot, and since when (see <see cref="SlotYielding"/>).</summary>
+    private readonly Dictionary<string, DateTimeOffset> waitingSince = [];
+
+    /// <summary>Runs asked to give their slot to a waiting resumable run, until they stop running.</summary>
+    private readonly HashSet<string> yielding = [];
 
     /// <summary>Supervise calls that did not answer within their tick (a frozen silo): not asked again until they end.</summary>
     private readonly Dictionary<string, Task<RunSnapshot>> unanswered = [];
@@ -149,7 +155,7 @@ public sealed class SweepGrain(
         S.Runs = runs;
 
         // Failed and cancelled runs run again; runs already running (a resubmit, or shared with another sweep) go on.
-        queue.Clear();
+        ClearQueue();
         foreach (var chunk in toPrepare.Chunk(256))
         {
             var snapshots = await Task.WhenAll(chunk.Select(key => GrainFactory.GetGrain<IRunGrain>(key).Prepare(resultInStore: false)));
@@ -191,6 +197,7 @@ public sealed class SweepGrain(
                 // Running from the sweep's point of view until the run grain says otherwise (supervision checks it).
                 entry.State = RunState.Running;
                 dispatchedAt[key] = time.GetUtcNow();
+                waitingSince.Remove(key);
                 dirty = true;
                 return Task.FromResult<RunTicket?>(new RunTicket(SweepId, key, runSpecs[key].ConfigJson));
             }
@@ -209,7 +216,7 @@ public sealed class SweepGrain(
         if (S.State == SweepState.Running)
         {
             S.State = SweepState.Cancelled;
-            queue.Clear();
+            ClearQueue();
             var open = S.Runs.Where(r => !r.Value.State.IsTerminal()).Select(r => r.Key).ToList();
             foreach (var chunk in open.Chunk(256))
             {
@@ -251,7 +258,8 @@ public sealed class SweepGrain(
         {
             return; // not a run of this sweep, or an old snapshot overtaken by a newer one
         }
-        if (snapshot.State == RunState.Pending && dispatchedAt.TryGetValue(snapshot.RunKey, out var at) && time.GetUtcNow() - at < options.LeaseTimeout)
+        if (snapshot.State == RunState.Pending && dispatchedAt.TryGetValue(snapshot.RunKey, out var at) && time.GetUtcNow() - at < options.LeaseTimeout
+            && !active.ContainsKey(snapshot.RunKey))
         {
             return; // dispatched a moment ago; the worker has not called Begin yet
         }
@@ -270,16 +278,22 @@ public sealed class SweepGrain(
         {
             active[snapshot.RunKey] = snapshot;
         }
-        else
+        bool gaveWay = false;
+        if (snapshot.State != RunState.Running)
         {
             active.Remove(snapshot.RunKey);
             dispatchedAt.Remove(snapshot.RunKey);
+            gaveWay = yielding.Remove(snapshot.RunKey);
         }
         if (snapshot.State == RunState.Pending && previous != RunState.Pending)
         {
             if (S.State == SweepState.Running)
             {
                 queue.Enqueue(snapshot.RunKey, resume: true); // lost or failed: it continues at the next free slot
+                if (!gaveWay)
+                {
+                    waitingSince[snapshot.RunKey] = time.GetUtcNow(); // a run that gave its slot away never takes another's
+                }
             }
             else
             {
@@ -362,6 +376,7 @@ public sealed class SweepGrain(
                 }
             }
         }
+        await AskYoungRunsToYield(cancellation);
         await FinishIfDone();
         if (dirty)
         {
@@ -374,6 +389,46 @@ public sealed class SweepGrain(
             supervisor = null;
         }
     }
+
+    /// <summary>Resumable runs that waited too long for a slot take those of runs that have only just started.</summary>
+    private async Task AskYoungRunsToYield(CancellationToken cancellation)
+    {
+        if (S.State != SweepState.Running || waitingSince.Count == 0)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        var candidates = active.Values
+            .Where(run => run.State == RunState.Running && dispatchedAt.ContainsKey(run.RunKey) && !yielding.Contains(run.RunKey))
+            .Select(run => new YieldCandidate(run.RunKey, dispatchedAt[run.RunKey], run.Attempt))
+            .ToDictionary(c => c.RunKey);
+        foreach (string key in SlotYielding.Choose(waitingSince.Values, yielding.Count, candidates.Values, now, options.YieldAfter, options.YieldWindow))
+        {
+            var run = candidates[key]; // taken before the awaits below, which let status and dispatch calls in
+            try
+            {
+                if (await GrainFactory.GetGrain<IRunGrain>(key).RequestYield(run.Attempt).WaitAsync(options.SuperviseCallTimeout, time, cancellation))
+                {
+                    yielding.Add(key);
+                    AskedToYield(log, SweepId, key, run.Attempt, (now - run.StartedAt).TotalSeconds);
+                }
+            }
+            catch (Exception e) when (!cancellation.IsCancellationRequested)
+            {
+                log.LogWarning("Sweep {Sweep}: asking run {Run} to yield its slot failed ({Message}); asking again next tick", SweepId, key, e.GetBaseException().Message);
+            }
+        }
+    }
+
+    private void ClearQueue()
+    {
+        queue.Clear();
+        waitingSince.Clear();
+        yielding.Clear();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep {Sweep}: run {Run} (attempt {Attempt}, started {Seconds:F0} s ago) gives its slot to a run that lost its silo")]
+    private static partial void AskedToYield(ILogger logger, string sweep, string run, int attempt, double seconds);
 
     private RunCounts Counts()
     {

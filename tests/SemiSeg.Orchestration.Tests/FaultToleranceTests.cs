@@ -151,6 +151,91 @@ public sealed class FaultToleranceTests
         Assert.True(next.StartStep >= 4);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALostRunTakesTheSlotOfARunThatHadOnlyJustStartedButNotOfAnOlderOne(bool youngStartedBeforeTheWindow)
+    {
+        // No worker slots: the test plays two slots. Slot a's run goes silent (lost after the 3 s lease) while slot b
+        // runs a run that has only just started; no slot is free.
+        var options = TestClusters.FastOptions();
+        options.YieldAfter = TimeSpan.FromMilliseconds(300);
+        options.YieldWindow = youngStartedBeforeTheWindow ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60); // the loss is known after 3 s
+        await using var cluster = await TestClusters.StartAsync(new FakeTrainer(), silos: 1, slotsPerSilo: 0, options);
+        var sweep = cluster.Grains.GetGrain<ISweepGrain>("yield");
+        var spec = TestClusters.Spec("yield", cells: 3, seeds: 1);
+        await sweep.Submit(spec);
+        var silo = cluster.Cluster.Silos[0].SiloAddress;
+        WorkerSlot a = new(silo, "a", 0, "cpu"), b = new(silo, "b", 0, "cpu");
+        var lostTicket = (await sweep.TakeNext(a))!;
+        var lost = cluster.Grains.GetGrain<IRunGrain>(lostTicket.RunKey);
+        await lost.Begin(lostTicket.ConfigJson, a);
+        var youngTicket = (await sweep.TakeNext(b))!;
+        var young = cluster.Grains.GetGrain<IRunGrain>(youngTicket.RunKey);
+        int attempt = (await young.Begin(youngTicket.ConfigJson, b)).Attempt;
+
+        // Slot b heartbeats as a worker does; the lost run is queued again after its lease.
+        var replies = new List<HeartbeatReply>();
+        await TestClusters.Eventually(async () =>
+        {
+            replies.Add(await young.Heartbeat(attempt, null));
+            return (await lost.GetSnapshot()).State == RunState.Pending;
+        }, TimeSpan.FromSeconds(20), "the lost run to be given up");
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(3) && replies[^1] != HeartbeatReply.Yield)
+        {
+            await Task.Delay(100);
+            replies.Add(await young.Heartbeat(attempt, null));
+        }
+        if (youngStartedBeforeTheWindow)
+        {
+            // A run that started before the window keeps its slot: the lost run waits for the next free one.
+            Assert.All(replies, reply => Assert.Equal(HeartbeatReply.Continue, reply));
+            Assert.Equal(lostTicket.RunKey, (await sweep.TakeNext(a))!.RunKey);
+            return;
+        }
+        Assert.Equal(HeartbeatReply.Yield, replies[^1]);
+
+        // The worker stops the attempt and reports it cancelled: pending again, neither failed nor lost.
+        var ended = await young.Complete(new AttemptEnd(attempt, RunState.Cancelled, null, null));
+        Assert.Equal((RunState.Pending, 0, 0), (ended.State, ended.FailedAttempts, ended.LostAttempts));
+        await sweep.OnRunChanged(ended);
+
+        // The freed slot takes the lost run, then the one that gave way, then the one that never started.
+        var order = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            order.Add((await sweep.TakeNext(b))!.RunKey);
+        }
+        string neverStarted = spec.Runs.Select(r => r.RunKey).Single(k => k != lostTicket.RunKey && k != youngTicket.RunKey);
+        Assert.Equal([lostTicket.RunKey, youngTicket.RunKey, neverStarted], order);
+    }
+
+    [Fact]
+    public async Task AWorkerAskedToYieldStopsTheAttemptAndTheRunRunsAgainWithoutALostOrFailedAttempt()
+    {
+        var trainer = new FakeTrainer { Steps = 40, StepTime = TimeSpan.FromMilliseconds(50), CheckpointEvery = 1000 };
+        await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 1);
+        var sweep = cluster.Grains.GetGrain<ISweepGrain>("yielding");
+        await sweep.Submit(TestClusters.Spec("yielding", cells: 2, seeds: 1));
+        RunSnapshot? first = null;
+        await TestClusters.Eventually(async () =>
+        {
+            first = (await sweep.GetStatus()).Active.FirstOrDefault(a => a.Attempt == 1 && a.Worker is not null);
+            return first is not null;
+        }, TimeSpan.FromSeconds(20), "a running run");
+        var run = cluster.Grains.GetGrain<IRunGrain>(first!.RunKey);
+        Assert.True(await run.RequestYield(1));
+        Assert.False(await run.RequestYield(2)); // not the running attempt
+
+        var done = await cluster.WaitFinishedAsync("yielding", TimeSpan.FromSeconds(60));
+        Assert.Equal(2, done.Counts.Succeeded);
+        var after = await run.GetSnapshot();
+        Assert.Equal((RunState.Succeeded, 2, 0, 0), (after.State, after.Attempt, after.FailedAttempts, after.LostAttempts));
+        Assert.Equal([1, 2], trainer.Started.Where(s => s.RunKey == first.RunKey).Select(s => s.Attempt));
+        Assert.DoesNotContain(trainer.Finished, f => f.RunKey == first.RunKey && f.Attempt == 1);
+    }
+
     [Fact]
     public void TheDispatchQueuePutsResumableRunsFirst()
     {
@@ -168,7 +253,6 @@ public sealed class FaultToleranceTests
         Assert.Equal(0, queue.Count);
     }
 
-    /// <summary>Holds every Supervise call to one run grain inside that grain's turn, like a frozen silo would.</summary>
     /// <summary>While armed, holds the first supervised run grain's Supervise call (and so the whole grain) until disarmed.</summary>
     private sealed class SuperviseFreezer : IIncomingGrainCallFilter
     {

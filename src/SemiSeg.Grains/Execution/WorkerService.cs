@@ -362,9 +362,9 @@ public sealed partial class WorkerService(
                 }
                 var reply = await run.Heartbeat(attempt.Number, attempt.LatestProgress);
                 lastAnswer = time.GetUtcNow();
-                if (reply == HeartbeatReply.Continue || (reply == HeartbeatReply.Cancel && attempt.Finishing))
+                if (reply == HeartbeatReply.Continue || (reply is HeartbeatReply.Cancel or HeartbeatReply.Yield && attempt.Finishing))
                 {
-                    continue; // a finished training is delivered even if the run was cancelled meanwhile
+                    continue; // a finished training is delivered even if the run was cancelled (or asked to yield) meanwhile
                 }
                 if (!attempt.Kill.IsCancellationRequested || reply == HeartbeatReply.Stale)
                 {

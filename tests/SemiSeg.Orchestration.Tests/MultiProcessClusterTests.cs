@@ -76,6 +76,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             });
             output.WriteLine($"recovery ({clustering}): the killed run trained again {recovered:F1} s after kill -9 (given up as lost after {lost:F1} s, claimed by a slot after {claimed:F1} s)");
             Assert.True(recovered is not null, "the killed run was never seen training again");
+            Assert.True(claimed < 30, $"the killed run was claimed by a slot only {claimed:F1} s after kill -9"); // the orchestrator's part
             Assert.True(recovered < 90, $"the killed run trained again only {recovered:F1} s after kill -9");
             Assert.Equal(4, final.Counts.Succeeded);
             Assert.Equal(4, final.Counts.Total);

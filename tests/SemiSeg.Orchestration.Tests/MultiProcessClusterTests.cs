@@ -66,7 +66,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             // slot frees first; it goes to the front of the queue. Progress reaches the grains with each 1 s heartbeat.
             // On the way: the attempt given up as lost, and a slot claiming the next attempt.
             double? lost = null, claimed = null, recovered = null;
-            var final = await PollUntilFinished(client, spec.SweepId, TimeSpan.FromMinutes(5), status =>
+            var final = await PollUntilFinished(client, spec.SweepId, TimeSpan.FromMinutes(8), status => // runs take ~40 s alone, minutes on a loaded machine
             {
                 double now = sinceKill.Elapsed.TotalSeconds;
                 var run = status.Active.FirstOrDefault(a => a.RunKey == victimRun.RunKey); // running runs only

@@ -26,16 +26,20 @@ public sealed class WorkerFaultTests : IDisposable
     {
         string hung = TestClusters.Key("hang-c0-s0");
         var trainer = new FakeTrainer { Steps = 20, StepTime = TimeSpan.FromMilliseconds(50), CheckpointEvery = 4, Hangs = (key, here, step) => key == hung && here == 1 && step == 10 };
-        await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 2, stallTimeout: TimeSpan.FromSeconds(1));
+        var failures = new FailureRecorder();
+        await using var cluster = await TestClusters.StartAsync(trainer, silos: 1, slotsPerSilo: 2, stallTimeout: TimeSpan.FromSeconds(1),
+            configure: silo => silo.Services.AddSingleton<Orleans.IIncomingGrainCallFilter>(failures));
         var sweep = cluster.Grains.GetGrain<ISweepGrain>("hang");
         var spec = TestClusters.Spec("hang", cells: 3, seeds: 1);
         await sweep.Submit(spec);
 
+        // The run's error is cleared when its next attempt begins (at once, on a busy machine), so the worker's report is read.
+        await TestClusters.Eventually(() => Task.FromResult(!failures.Ends.IsEmpty), TimeSpan.FromSeconds(30), "the hung attempt to be killed");
+        var failed = Assert.Single(failures.Ends);
+        Assert.Equal((hung, 1), (failed.RunKey, failed.End.Attempt));
+        Assert.Contains("the trainer made no progress for", failed.End.Error);
+        Assert.Contains("at step 9", failed.End.Error);
         var run = cluster.Grains.GetGrain<IRunGrain>(hung);
-        RunSnapshot? failed = null;
-        await TestClusters.Eventually(async () => (failed = await run.GetSnapshot()).FailedAttempts == 1, TimeSpan.FromSeconds(30), "the hung attempt to be killed");
-        Assert.Contains("the trainer made no progress for", failed!.Error);
-        Assert.Contains("at step 9", failed.Error);
 
         var status = await cluster.WaitFinishedAsync("hang", TimeSpan.FromSeconds(60));
         Assert.Equal(3, status.Counts.Succeeded);
@@ -126,5 +130,20 @@ public sealed class WorkerFaultTests : IDisposable
         Assert.Contains("\"seed\":0", await second.Store.ReadTextAsync(StorePaths.Result(key), default));
         Assert.True(await second.Store.ExistsAsync($"{StorePaths.Attempt(key, 1)}/checkpoints/step-0000002.ckpt", default)); // its newest checkpoint too
         await TestClusters.Eventually(() => Task.FromResult(!Directory.EnumerateFiles(work, "*.json", SearchOption.AllDirectories).Any()), TimeSpan.FromSeconds(10), "the outbox to be emptied");
+    }
+
+    /// <summary>Records the failed attempt ends that workers report to run grains.</summary>
+    private sealed class FailureRecorder : Orleans.IIncomingGrainCallFilter
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string RunKey, AttemptEnd End)> Ends { get; } = new();
+
+        public async Task Invoke(Orleans.IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.Name == nameof(IRunGrain.Complete) && context.Request.GetArgument(0) is AttemptEnd { State: RunState.Failed } end)
+            {
+                Ends.Enqueue((context.TargetId.Key.ToString()!, end));
+            }
+            await context.Invoke();
+        }
     }
 }

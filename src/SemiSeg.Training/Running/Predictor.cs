@@ -48,6 +48,7 @@ public static class Predictor
     public static RunPrediction Predict(string configPath, string checkpointPath, int count, string device = "cpu", bool useTeacher = false, string? dataRoot = null)
     {
         TorchLogging.Quiet();
+        NativeAllocator.KeepFreedMemory();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var (config, configHashes) = ReadConfig(configPath);
         if (!DatasetNames.IsSegmentation(config.Data.Dataset))

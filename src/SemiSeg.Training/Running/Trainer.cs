@@ -35,6 +35,7 @@ public static class Trainer
         PretrainedEncoders.Pin(config.Model);
         var observer = request.Observer ?? new SilentObserver();
         TorchLogging.Quiet();
+        NativeAllocator.KeepFreedMemory();
         var device = DeviceParser.Parse(request.Device);
         if (config.Schedule.Threads > 0)
         {

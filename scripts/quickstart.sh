@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set-up, build, then a small real sweep on the embedded default (an in-process silo, local store):
-# supervised vs simple-PhTPS vs MT-PhTPS on FashionScenes at label fractions 1/8 and 1/4, 2 seeds each (12 trainings,
-# about 5 minutes on 2 cores), ending in the mean ± std table. Outputs land in runs/quickstart/ (report/table.md).
+# supervised vs simple-Ph consistency on FashionScenes with 8 labeled scenes, an ImageNet-pretrained SwiftNet-RN18,
+# 5 seeds (10 trainings of 120 steps; sweeps/quickstart.yaml says how it was chosen and what it is expected to show),
+# ending in the mean ± std table with the paired comparison. Outputs land in runs/quickstart/ (report/report.md).
 # Running it again reuses finished runs (resume = submit again); delete runs/quickstart to start over.
 set -euo pipefail
 cd "$(dirname "$0")/.."

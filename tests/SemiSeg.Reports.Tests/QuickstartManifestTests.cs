@@ -20,19 +20,19 @@ public class QuickstartManifestTests
 
         // The manifest's baseline {teacher: none} is the supervised row; same seeds and label fraction: paired.
         Assert.Equal(0, table.BaselineRow);
-        Assert.Equal(TestKind.Paired, table.ComparisonAt(2, 1)!.Test);
-        Assert.Null(table.ComparisonAt(0, 1));
+        Assert.Equal(TestKind.Paired, table.ComparisonAt(1, 0)!.Test);
+        Assert.Null(table.ComparisonAt(0, 0));
 
-        // Two seeds give paired t-tests with 1 degree of freedom: nothing is significant, so no cell has a marker.
+        // Five seeds: the per-seed differences 2, 2.5, 3, 3.5, 4 give t = 8.49 with 4 degrees of freedom (p = 0.001),
+        // so the one comparison is significant after Holm over one test, and the consistency cell carries a †.
         Assert.Equal(
-            "| teacher / perturbation \\ label_fraction | 1/8 | 1/4 |\n" +
-            "| :--- | ---: | ---: |\n" +
-            "| none / — | 50.50 ± 0.71 | 52.75 ± 1.06 |\n" +
-            "| simple / phtps | 55.00 ± 1.41 | 57.25 ± 1.77 |\n" +
-            "| mt / phtps | **59.50 ± 2.12** | **61.75 ± 2.47** |\n" +
+            "| teacher / perturbation \\ label_fraction | 1/512 |\n" +
+            "| :--- | ---: |\n" +
+            "| none / — | 52.00 ± 1.58 |\n" +
+            "| simple / ph | **55.00 ± 2.37**† |\n" +
             "\n" +
             "† better, ‡ worse than the baseline row (teacher: none) in the same column at Holm–Bonferroni-adjusted p < 0.05 " +
-            "over the table's 4 t-tests: 4 paired by seed (both cells have the same seeds and labeled subsets), 0 Welch's.\n",
+            "over the table's 1 t-test: 1 paired by seed (both cells have the same seeds and labeled subsets), 0 Welch's.\n",
             table.ToMarkdown());
     }
 }

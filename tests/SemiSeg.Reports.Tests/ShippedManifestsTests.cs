@@ -14,7 +14,7 @@ public class ShippedManifestsTests
     /// <summary>Manifest path under sweeps/, cells, seeds, table rows and table columns.</summary>
     public static TheoryData<string, int, int, int, int> Manifests => new()
     {
-        { "quickstart.yaml", 6, 2, 3, 2 },
+        { "quickstart.yaml", 2, 5, 2, 1 },
         { "cpu/consistency-variants.yaml", 5, 5, 2, 5 },
         { "cpu/label-proportions.yaml", 10, 5, 5, 2 },
         { "cpu/ablation-photometric-geometric.yaml", 4, 5, 4, 1 },

@@ -194,9 +194,20 @@ public class SweepManifestTests
     {
         string path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "sweeps", "quickstart.yaml");
         var sweep = SweepManifest.Load(path);
-        Assert.Equal(6, sweep.Cells.Count);
-        Assert.Equal(12, sweep.Runs("code", Identity).Count);
+        Assert.Equal(2, sweep.Cells.Count);
+        Assert.Equal(10, sweep.Runs("code", Identity).Count);
+        Assert.Equal([0, 1, 2, 3, 4], sweep.Seeds);
         Assert.Equal(["teacher", "perturbation"], sweep.Report.Rows);
         Assert.Equal("none", sweep.Report.Baseline!["teacher"]);
+        // The paper's regime (issue 15): every cell fine-tunes the ImageNet encoder at the paper's rates; the
+        // consistency row is simple-Ph, the hypothesis in the manifest's comment.
+        Assert.All(sweep.Cells, cell =>
+        {
+            Assert.Equal(PretrainedEncoderNames.ImageNetResNet18, cell.Config.Model.PretrainedEncoder);
+            Assert.Equal((1e-4, 4e-4), (cell.Config.Optimizer.EncoderLr, cell.Config.Optimizer.DecoderLr));
+            Assert.Equal("1/512", cell.Config.Data.LabelFraction);
+            Assert.Equal(TpsPlacementNames.VidluCode, cell.Config.Algorithm.TpsControlPoints);
+        });
+        Assert.Equal(("none", "simple", "ph"), (sweep.Cells[0].Config.Algorithm.Teacher, sweep.Cells[1].Config.Algorithm.Teacher, sweep.Cells[1].Config.Algorithm.Perturbation));
     }
 }

@@ -6,9 +6,9 @@ namespace SemiSeg.Training.Running;
 /// Keeps the C library from handing large freed blocks back to the kernel between training steps. glibc serves every
 /// allocation above its mmap threshold (128 KiB at first, growing only to the largest block freed) with a fresh
 /// mmap and unmaps it on free, so each step's activations, gradients and Adam temporaries (up to 9.4 MB per ResNet-18
-/// tensor) are page-faulted in anew: on the 2-core development VM that was about two thirds of a 32×32 FashionScenes
-/// step's CPU time (0.9 s of CPU per step before, 0.3 s after; results are bit-identical, only where memory comes
-/// from changes). Raising the mmap threshold to glibc's maximum (32 MiB) and the trim threshold to 1 GiB lets freed
+/// tensor) are page-faulted in anew: on the 2-core development VM a 32×32 supervised FashionScenes step took 1.11 s
+/// of CPU before and 0.10 s after, a 64×64 simple-PhTPS step 2.29 s and 0.32 s (results are bit-identical, only where
+/// memory comes from changes). Raising the mmap threshold to glibc's maximum (32 MiB) and the trim threshold to 1 GiB lets freed
 /// blocks be reused from the heap; a run's resident memory then stays at its peak, which it reaches in the first
 /// steps anyway. Applied once per process; a MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or MALLOC_TOP_PAD_ in the
 /// environment means the user tuned malloc, and is left alone. Other C libraries and operating systems are untouched.

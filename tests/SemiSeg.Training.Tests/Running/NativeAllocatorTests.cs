@@ -7,6 +7,15 @@ using static TorchSharp.torch;
 
 namespace SemiSeg.Training.Tests.Running;
 
+/// <summary>Runs with no other test alongside: tests allocating on other threads share the C library's arenas, so
+/// the pages this thread freed could be taken by them, and it would fault fresh ones in (seen in the full suite).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneForPageFaults
+{
+    public const string Name = "alone (counts this thread's page faults)";
+}
+
+[Collection(AloneForPageFaults.Name)]
 public class NativeAllocatorTests
 {
     /// <summary>
